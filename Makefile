@@ -1,0 +1,32 @@
+# The two commands of the README: `make report` (main job) and `make test` (tests).
+# Each creates .venv and installs the pinned packages once; a stamp keyed on pyproject.toml
+# means a second run reinstalls nothing, and the MNIST cache means it refetches nothing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+
+.PHONY: report test bench data clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+report: $(STAMP)
+	$(BIN)/wganbench compare
+
+test: $(STAMP)
+	$(BIN)/wganbench data
+	$(BIN)/python -m pytest tests -q
+	WGANBENCH_BENCH_SCALE=quick $(BIN)/python -m pytest bench -q --benchmark-disable
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json results/bench.json
+
+data: $(STAMP)
+	$(BIN)/wganbench data
+
+clean-venv:
+	rm -rf $(VENV)

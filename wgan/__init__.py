@@ -1,0 +1,1 @@
+"""wganbench's training side: data, models, losses, Lipschitz constraints, settings, trainer."""
