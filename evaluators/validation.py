@@ -1,0 +1,47 @@
+"""Checks that turn bad input into one-line `WganbenchError`s naming what was expected."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wgan.errors import WganbenchError
+
+IMAGE_SHAPE = (28, 28, 1)
+_EXPECTED = "float [N, 28, 28, 1] in [-1, 1], or uint8 [N, 28, 28] / [N, 28, 28, 1] in [0, 255]"
+
+
+def check_features(x: np.ndarray, name: str) -> np.ndarray:
+    """A finite, real [N, d] array."""
+    x = np.asarray(x)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        raise WganbenchError(f"{name}: got {x.dtype} array of shape {x.shape}, expected real [N, d] features")
+    if not np.all(np.isfinite(x)):
+        raise WganbenchError(f"{name}: {np.count_nonzero(~np.isfinite(x))} NaN/Inf values, expected finite features")
+    return x
+
+
+def check_samples(x: np.ndarray, name: str = "samples") -> np.ndarray:
+    """Validate image samples and return them as float32 [N, 28, 28, 1] in [-1, 1] (DESIGN.md §5)."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        if x.shape[1:] not in ((28, 28), IMAGE_SHAPE) or len(x) == 0:
+            raise WganbenchError(f"{name}: uint8 array of shape {x.shape}, expected {_EXPECTED}")
+        return ((x.astype(np.float32) - 127.5) / 127.5).reshape(-1, *IMAGE_SHAPE)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise WganbenchError(f"{name}: dtype {x.dtype}, expected {_EXPECTED}")
+    if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or len(x) == 0:
+        hint = " (add the channel axis: x[..., None])" if x.shape[1:] == (28, 28) else ""
+        raise WganbenchError(f"{name}: float array of shape {x.shape}, expected {_EXPECTED}{hint}")
+    bad = np.count_nonzero(~np.isfinite(x))
+    if bad:
+        raise WganbenchError(f"{name}: {bad} NaN/Inf values, expected finite pixels in [-1, 1]")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1.0 or hi > 1.0:
+        hint = ("; this looks like [0, 255] data: pass it as uint8 or scale it with x / 127.5 - 1"
+                if lo >= 0.0 and hi > 1.0 else "")
+        raise WganbenchError(f"{name}: float pixels span [{lo:.4g}, {hi:.4g}], expected [-1, 1]{hint}")
+    if lo >= 0.0:
+        # MNIST in [-1, 1] has a background of -1; all-non-negative floats are almost surely [0, 1] data.
+        raise WganbenchError(f"{name}: float pixels span [{lo:.4g}, {hi:.4g}] with no negative value; this looks "
+                             "like [0, 1] data: scale it with x * 2 - 1 to [-1, 1]")
+    return x.astype(np.float32, copy=False)
