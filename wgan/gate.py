@@ -1,0 +1,164 @@
+"""Regression gate on sample quality: a candidate's scores against the committed baseline.
+
+The baseline (``results/baseline/quality.json``) holds, per setting, the scores of a fixed-seed,
+op-deterministic run and the recipe that produced it. A candidate passes when no gated metric is worse
+than the baseline by more than its tolerance in ``TOLERANCES``. Exit codes: 0 pass, 1 regression,
+2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluators import suite as keys
+from wgan import io
+from wgan.errors import WganbenchError
+
+BASELINE_PATH = Path(__file__).resolve().parent.parent / "results" / "baseline" / "quality.json"
+VERDICT_PASS, VERDICT_FAIL = "pass", "REGRESSION"
+EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse a metric may get: by at most ``max(abs_, rel * |baseline|)``."""
+
+    higher_is_better: bool
+    abs_: float
+    rel: float = 0.0
+
+    def allowed(self, baseline: float) -> float:
+        return max(self.abs_, self.rel * abs(baseline))
+
+
+# The one place where the gate's strictness is set.
+TOLERANCES: dict[str, Tolerance] = {
+    keys.FID: Tolerance(higher_is_better=False, abs_=1.0, rel=0.10),
+    keys.IS_MEAN: Tolerance(higher_is_better=True, abs_=0.2),
+    keys.MODES_COVERED: Tolerance(higher_is_better=True, abs_=0.0),
+    keys.KID_MEAN: Tolerance(higher_is_better=False, abs_=0.002, rel=0.25),
+    keys.PRECISION: Tolerance(higher_is_better=True, abs_=0.05),
+    keys.RECALL: Tolerance(higher_is_better=True, abs_=0.05),
+}
+
+COLUMNS = ["metric", "baseline", "candidate", "delta", "allowed", "verdict"]
+
+
+def compare_scores(baseline: dict[str, float], candidate: dict[str, float],
+                   tolerances: dict[str, Tolerance] = TOLERANCES) -> pd.DataFrame:
+    """One row per gated metric: baseline, candidate, delta, the allowed worsening and the verdict."""
+    rows = []
+    for metric, tol in tolerances.items():
+        if metric not in baseline:
+            continue  # a baseline recorded before this metric existed gates only what it has
+        if metric not in candidate:
+            raise WganbenchError(f"candidate scores lack {metric!r} (have {sorted(candidate)})")
+        base, cand = float(baseline[metric]), float(candidate[metric])
+        worsening = (base - cand) if tol.higher_is_better else (cand - base)
+        ok = math.isfinite(cand) and worsening <= tol.allowed(base) + 1e-12
+        rows.append({"metric": metric, "baseline": base, "candidate": cand, "delta": cand - base,
+                     "allowed": tol.allowed(base), "verdict": VERDICT_PASS if ok else VERDICT_FAIL})
+    if not rows:
+        raise WganbenchError("the baseline holds none of the gated metrics " + ", ".join(tolerances))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def passed(table: pd.DataFrame) -> bool:
+    return bool((table["verdict"] == VERDICT_PASS).all())
+
+
+def load_baseline(path: str | os.PathLike = BASELINE_PATH) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        baseline = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise WganbenchError(f"{path}: no baseline; create one with `wganbench gate CANDIDATE "
+                             "--update-baseline`") from None
+    except json.JSONDecodeError as err:
+        raise WganbenchError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(baseline.get("settings"), dict):
+        raise WganbenchError(f"{path}: expected {{'settings': {{name: {{'scores': ...}}}}}}")
+    return baseline
+
+
+def baseline_entry(baseline: dict[str, Any], setting: str, path: Path) -> dict[str, Any]:
+    try:
+        return baseline["settings"][setting]
+    except KeyError:
+        raise WganbenchError(f"{path}: no baseline for setting {setting!r} (has "
+                             f"{sorted(baseline['settings'])}); pass --setting or --update-baseline") from None
+
+
+def update_baseline(path: str | os.PathLike, setting: str, entry: dict[str, Any]) -> Path:
+    """Replace one setting's entry in the baseline file, atomically; other settings are kept."""
+    path = Path(path)
+    baseline = load_baseline(path) if path.exists() else {"settings": {}}
+    baseline["settings"][setting] = entry
+    return io.write_json(path, baseline)
+
+
+def candidate_scores(candidate: str, *, n: int, seed: int) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+    """Setting name, scores and recipe (what was trained and how it was scored) of a candidate:
+    a scores JSON, a run directory or a generator file."""
+    path = Path(candidate)
+    if not path.exists():
+        raise WganbenchError(f"{path}: no such file or run directory")
+    if path.suffix == ".json":
+        try:
+            doc = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise WganbenchError(f"{path}: not valid JSON ({err})") from None
+        return doc.get("setting"), doc.get("scores", doc), doc.get("recipe", {})
+    from evaluators import evaluate
+    from wgan import trainer
+
+    run = path if path.is_dir() else path.parent
+    config = json.loads((run / trainer.CONFIG_FILE).read_text()) if (run / trainer.CONFIG_FILE).exists() else {}
+    summary = json.loads((run / trainer.SUMMARY_FILE).read_text()) if (run / trainer.SUMMARY_FILE).exists() else {}
+    setting = config.get("setting", {}).get("name")
+    recipe = {"seed": config.get("seed"), "steps": summary.get(trainer.SUMMARY_STEPS),
+              "mixed_precision": config.get("mixed_precision"), "n": n, "eval_seed": seed}
+    return setting, evaluate(str(path), n=n, seed=seed), recipe
+
+
+def add_arguments(parser) -> None:
+    from evaluators.defaults import DEFAULTS
+
+    parser.add_argument("candidate", help="a run directory, a generator.keras file, or a scores JSON "
+                        "({'setting': ..., 'scores': {...}} or a flat evaluate() row)")
+    parser.add_argument("--baseline", default=str(BASELINE_PATH), help="baseline JSON (default: %(default)s)")
+    parser.add_argument("--setting", default=None, help="which baseline entry to compare with "
+                        "(default: the candidate's own setting from its config.json or JSON)")
+    parser.add_argument("--n", type=int, default=DEFAULTS["n"], help="samples to score (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="sampling seed (default: %(default)s)")
+    parser.add_argument("--update-baseline", action="store_true",
+                        help="write the candidate's scores as the new baseline for its setting, on purpose")
+
+
+def run(args) -> int:
+    try:
+        setting, scores, recipe = candidate_scores(args.candidate, n=args.n, seed=args.seed)
+        setting = args.setting or setting
+        if not setting:
+            raise WganbenchError("cannot tell the candidate's setting; pass --setting NAME")
+        if args.update_baseline:
+            entry = {"scores": scores, "recipe": recipe, "candidate": str(args.candidate)}
+            print(f"baseline for {setting} written to {update_baseline(args.baseline, setting, entry)}")
+            return EXIT_PASS
+        entry = baseline_entry(load_baseline(args.baseline), setting, Path(args.baseline))
+        table = compare_scores(entry["scores"], scores)
+    except WganbenchError as err:
+        print(f"wganbench gate: error: {err}")
+        return EXIT_USAGE
+    print(f"gate: {setting} candidate {args.candidate} vs baseline {args.baseline}")
+    print(table.to_markdown(index=False, floatfmt=".4g"))
+    ok = passed(table)
+    print("PASS: sample quality holds" if ok else "FAIL: sample quality regressed")
+    return EXIT_PASS if ok else EXIT_REGRESSION
