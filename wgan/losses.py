@@ -64,9 +64,9 @@ def gradient_penalty(critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor, 
     x_hat = interpolate(_f32(real), _f32(fake), _f32(epsilon))
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
-        scores = _f32(critic(x_hat))
-    # Samples are independent through the critic (no batch statistics), so the gradient of the
-    # summed scores w.r.t. x̂ holds each sample's own input gradient.
-    grads = tape.gradient(tf.reduce_sum(scores), x_hat)
+        # Samples are independent through the critic (no batch statistics), so the gradient of
+        # the summed scores w.r.t. x̂ holds each sample's own input gradient.
+        total = tf.reduce_sum(_f32(critic(x_hat)))
+    grads = tape.gradient(total, x_hat)
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, grads.shape.rank))) + NORM_EPS)
     return tf.reduce_mean(tf.square(norms - 1.0))

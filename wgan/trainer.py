@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import json
 import os
@@ -132,10 +133,9 @@ def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: i
     if per_step > n:
         raise WganbenchError(f"a step needs {per_step} images (batch {batch_size} × n_critic {n_critic}) "
                              f"but only {n} are available")
-    pool = tf.constant(images.reshape(-1, *IMAGE_SHAPE))
     last = tf.constant(n - 1, tf.int64)
 
-    def images_for_step(step: tf.Tensor) -> tf.Tensor:
+    def images_for_step(step: tf.Tensor, pool: tf.Tensor) -> tf.Tensor:
         position = step * per_step + tf.range(per_step, dtype=tf.int64)
         epoch, offset = position // n, position % n
         first = epoch[0]  # a step spans at most two epochs (per_step ≤ n)
@@ -146,7 +146,11 @@ def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: i
         return tf.reshape(batch, (batch_size, n_critic, *IMAGE_SHAPE))
 
     steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
-    return steps.map(images_for_step, num_parallel_calls=1, deterministic=True).prefetch(2)
+    # The pool rides along as a dataset element: captured by the map function instead, the 47 MB
+    # would be serialized into its graph (seconds per data set).
+    pool = tf.data.Dataset.from_tensors(images.reshape(-1, *IMAGE_SHAPE)).repeat()
+    return (tf.data.Dataset.zip(steps, pool)
+            .map(images_for_step, num_parallel_calls=1, deterministic=True).prefetch(2))
 
 
 # --------------------------------------------------------------------------------------------
@@ -163,10 +167,14 @@ class GAN(keras.Model):
     """Generator + critic trained by ``fit()``; ``train_step`` is one generator step.
 
     ``fit`` data are real batches ``[B, n_critic, 28, 28, 1]`` (see :func:`training_data`), or
-    ``(real, noise)`` pairs with ``noise`` ``[B, n_critic + 1, noise_dim]`` (critic updates take
-    ``noise[:, i]``, the generator update the last) to pin the noise, e.g. to compare strategies on
-    identical inputs. Otherwise noise and the penalty's ε come from ``noise_rng``, a checkpointed
-    ``tf.random.Generator``.
+    ``(real, noise)`` pairs with ``noise`` ``[B, n_critic, noise_dim]`` (critic update ``i`` takes
+    ``noise[:, i]``) to pin the noise, e.g. to compare strategies on identical inputs. Otherwise the
+    noise and the penalty's ε come from ``noise_rng``, a checkpointed ``tf.random.Generator``.
+
+    Logged metrics (one ``keras.metrics.Mean`` each, reset every step, so logs are per step): the
+    critic loss (with the penalty term), the generator loss, the W₁ estimate and the penalty averaged
+    over the step's critic updates, and the gradient norms. Under a strategy the losses are global
+    means; a gradient norm is the mean over replicas of each replica's own.
     """
 
     def __init__(self, setting: Setting, *, lipschitz: str = DEFAULT_IMPLEMENTATION, seed: int = 0,
@@ -201,42 +209,74 @@ class GAN(keras.Model):
         """Optimizers default to the setting's; both are built now so a checkpoint can restore them.
 
         The ``numpy`` clipping round trip cannot run inside a graph, so with it ``fit`` runs the
-        step eagerly and only the critic and generator updates are compiled, one call each.
+        step eagerly and compiles its pieces (generator pass, critic update, generator loss, generator
+        update) one call each; the eager tape differentiates through the compiled calls.
         """
         s = self.setting
         self.d_optimizer = d_optimizer or make_optimizer(s.d_optimizer, s.d_lr, s.betas)
         self.g_optimizer = g_optimizer or make_optimizer(s.g_optimizer, s.g_lr, s.betas)
         eager = self.clip_impl == "numpy"
-        super().compile(run_eagerly=eager, **kwargs)
+        # XLA through a nested tf.function: Keras' own jit_compile refuses to run under op determinism,
+        # although this step compiles and stays bitwise reproducible with it.
+        jit = bool(kwargs.pop("jit_compile", False))
+        if jit and eager:
+            raise WganbenchError("the numpy clipping round trip runs eagerly and cannot be XLA-compiled; "
+                                 "drop jit_compile or use fused clipping")
+        super().compile(run_eagerly=eager, jit_compile=False, **kwargs)
         self.d_optimizer.build(self.critic.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-        jit = bool(kwargs.get("jit_compile", False))
-        self._critic_update = tf.function(self.critic_update, jit_compile=jit) if eager else self.critic_update
-        self._generator_update = (tf.function(self.generator_update, jit_compile=jit) if eager
-                                  else self.generator_update)
+
+        def piece(fn: Callable) -> Callable:
+            return tf.function(fn) if eager else fn
+
+        self._generate = piece(lambda noise: self.generator(noise, training=True))
+        self._critic_update = piece(self.critic_update)
+        self._generator_loss = piece(self.generator_loss)
+        self._generator_apply = piece(self.generator_apply)
+        self._updates = tf.function(self.updates, jit_compile=True) if jit else self.updates
 
     def train_step(self, data):
-        real, noise = data if isinstance(data, (tuple, list)) else (data, None)
-        batch = tf.shape(real)[0]
+        """n_critic critic updates, then one generator update, on this step's data.
+
+        The generator update reuses the last critic update's generated batch and its forward pass
+        (taped), as the notebook shares one generator pass between both losses: one generator
+        forward per critic update, never two.
+        """
+        real, noise = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
         if noise is None:
-            noise = self.noise_rng.normal((batch, self.setting.n_critic + 1, self.setting.noise_dim))
+            noise = self.noise_rng.normal((tf.shape(real)[0], self.setting.n_critic, self.setting.noise_dim))
+        self._updates(real, noise)
+        return {tracker.name: tracker.result() for tracker in self.trackers}
+
+    def updates(self, real: tf.Tensor, noise: tf.Tensor) -> None:
+        """The body of :meth:`train_step` (XLA-compiled as a whole with ``jit_compile``)."""
+        n_critic = self.setting.n_critic
         for tracker in self.trackers:  # logs are this step's values (means over its critic updates)
             tracker.reset_state()
-        for i in range(self.setting.n_critic):
-            self._critic_update(real[:, i], noise[:, i])
-            if self.clip_impl == "numpy":
-                clip_numpy(self.critic, self.setting.clip_value)
-        self._generator_update(noise[:, -1])
-        return {tracker.name: tracker.result() for tracker in self.trackers}
+        for i in range(n_critic - 1):
+            self._critic_update(real[:, i], self._generate(noise[:, i]))
+            self._clip_after_update()
+        with tf.GradientTape() as tape:
+            fake = self._generate(noise[:, -1])
+            with tape.stop_recording():
+                self._critic_update(real[:, -1], fake)
+                self._clip_after_update()
+            loss = self._generator_loss(fake)
+        self._generator_apply(tape.gradient(loss, self.generator.trainable_variables))
+
+    def _clip_after_update(self) -> None:
+        # `fused` clips inside critic_update and `constraint` inside the optimizer.
+        if self.clip_impl == "numpy":
+            clip_numpy(self.critic, self.setting.clip_value)
 
     def _scale(self, loss: tf.Tensor) -> tf.Tensor:
         # Optimizers sum gradients over replicas, so each replica's mean is divided by the replica
         # count: the applied gradient is that of the mean over the global batch.
         return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
-    def critic_update(self, real: tf.Tensor, noise: tf.Tensor) -> None:
+    def critic_update(self, real: tf.Tensor, fake: tf.Tensor) -> None:
         s = self.setting
-        fake = self.generator(noise, training=True)
+        fake = tf.stop_gradient(fake)
         with tf.GradientTape() as tape:
             real_scores = self.critic(real, training=True)
             fake_scores = self.critic(fake, training=True)
@@ -260,18 +300,18 @@ class GAN(keras.Model):
         self._track(PENALTY, penalty)
         self._track(CRITIC_GRAD_NORM, self._unscaled_norm(grads))
 
-    def generator_update(self, noise: tf.Tensor) -> None:
-        with tf.GradientTape() as tape:
-            fake_scores = self.critic(self.generator(noise, training=True), training=True)
-            if self.setting.loss == "gan":
-                loss = losses.gan_generator_loss(fake_scores)
-            else:
-                loss = losses.wasserstein_generator_loss(fake_scores)
-            scaled = self._scale(loss)
-        variables = self.generator.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.g_optimizer.apply(grads, variables)
+    def generator_loss(self, fake: tf.Tensor) -> tf.Tensor:
+        """This replica's share of the generator loss (tracked unscaled) against the current critic."""
+        fake_scores = self.critic(fake, training=True)
+        if self.setting.loss == "gan":
+            loss = losses.gan_generator_loss(fake_scores)
+        else:
+            loss = losses.wasserstein_generator_loss(fake_scores)
         self._track(GENERATOR_LOSS, loss)
+        return self._scale(loss)
+
+    def generator_apply(self, grads: Sequence[tf.Tensor]) -> None:
+        self.g_optimizer.apply(grads, self.generator.trainable_variables)
         self._track(GENERATOR_GRAD_NORM, self._unscaled_norm(grads))
 
     def _unscaled_norm(self, grads: Sequence[tf.Tensor]) -> tf.Tensor:
@@ -290,8 +330,16 @@ def resolve_strategy(strategy: str | tf.distribute.Strategy | None) -> tf.distri
         raise WganbenchError(f"unknown strategy {strategy!r}; expected one of: default, mirrored")
     if strategy == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([d.name for d in devices])
+        return _mirrored(tuple(d.name for d in devices))
     return tf.distribute.get_strategy()
+
+
+@functools.cache
+def _mirrored(devices: tuple[str, ...]) -> tf.distribute.MirroredStrategy:
+    # One instance per process: a second MirroredStrategy over the same devices restarts the
+    # collective instance keys, and its synchronized-BatchNorm all-reduces then collide with the
+    # first one's ("Shape mismatch in the collective instance").
+    return tf.distribute.MirroredStrategy(list(devices))
 
 
 def build_gan(setting: Setting, *, seed: int = 0, lipschitz: str | None = None,
@@ -309,6 +357,8 @@ def build_gan(setting: Setting, *, seed: int = 0, lipschitz: str | None = None,
     if distributed and impl == "numpy" and setting.lipschitz == "clip":
         raise WganbenchError("the numpy clipping round trip runs eagerly on one device; use fused or "
                              "constraint clipping with a distribution strategy")
+    if distributed and jit_compile:
+        raise WganbenchError("jit_compile is not supported with a distribution strategy")
     if setting.batch_size % strategy.num_replicas_in_sync:
         raise WganbenchError(f"batch size {setting.batch_size} does not split evenly over "
                              f"{strategy.num_replicas_in_sync} replicas")
@@ -446,13 +496,13 @@ class RunRecorder(keras.callbacks.Callback):
     generator.keras and history.csv (so the files always agree with the last checkpoint)."""
 
     def __init__(self, out_dir: Path, manager: tf.train.CheckpointManager, history: list[dict], *,
-                 start_step: int, steps: int | None, budget_seconds: float | None, checkpoint_every: int,
-                 noise: np.ndarray) -> None:
+                 start_step: int, wall_before: float, steps: int | None, budget_seconds: float | None,
+                 checkpoint_every: int, noise: np.ndarray) -> None:
         super().__init__()
         self.out_dir, self.manager, self.history = out_dir, manager, history
         self.start_step, self.steps, self.budget = start_step, steps, budget_seconds
         self.checkpoint_every, self.noise = checkpoint_every, noise
-        self.wall_before = history[-1][WALL_TIME] if history else 0.0
+        self.wall_before = wall_before  # training time of the run before this session
         self.status = STATUS_STOPPED
         self.diverged: str | None = None
         self.last_saved = start_step
@@ -527,6 +577,13 @@ def _check_count(name: str, value: Any, kind: type) -> None:
         raise WganbenchError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
+def _summary(out: Path, setting: Setting, seed: int, steps: int, wall_seconds: float,
+             images_per_second: float | None, status: str) -> dict:
+    return {SUMMARY_OUT_DIR: str(out), SUMMARY_SETTING: setting.name, SUMMARY_SEED: seed, SUMMARY_STEPS: steps,
+            SUMMARY_WALL_SECONDS: round(wall_seconds, 3), SUMMARY_IMAGES_PER_SECOND: images_per_second,
+            SUMMARY_STATUS: status}
+
+
 def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed: int = DEFAULTS["seed"],
           out_dir: str | os.PathLike | None = DEFAULTS["out_dir"],
           budget_seconds: float | None = DEFAULTS["budget_seconds"],
@@ -578,41 +635,42 @@ def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed
     if restore and manager.latest_checkpoint:
         try:
             manager.checkpoint.restore(manager.latest_checkpoint).assert_consumed()
-        except (tf.errors.OpError, ValueError, AssertionError) as err:
+        except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, OSError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise WganbenchError(f"cannot restore {manager.latest_checkpoint} ({first}); the checkpoint is "
                                  "corrupt or from another model: pass --force to start over") from None
     start_step = gan.step
     history = _read_history(out / HISTORY_FILE, start_step) if restore else []
+    wall_before = history[-1][WALL_TIME] if history else 0.0
+    budget_left = budget_seconds is None or wall_before < budget_seconds
+    if restore and ((steps is not None and start_step >= steps) or not budget_left):
+        held = out / SUMMARY_FILE  # nothing left to train: report the run as it stands, write nothing
+        if held.is_file():
+            return json.loads(held.read_text())
+        summary = _summary(out, setting, seed, start_step, wall_before, None,
+                           STATUS_COMPLETE if budget_left else STATUS_BUDGET)
+        _write_json(held, summary)
+        return summary
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / CONFIG_FILE, config)
-
-    images_per_step = setting.batch_size * setting.n_critic
-    summary = {SUMMARY_OUT_DIR: str(out), SUMMARY_SETTING: setting.name, SUMMARY_SEED: seed,
-               SUMMARY_STEPS: start_step, SUMMARY_WALL_SECONDS: history[-1][WALL_TIME] if history else 0.0,
-               SUMMARY_IMAGES_PER_SECOND: None, SUMMARY_STATUS: STATUS_COMPLETE}
-    budget_left = budget_seconds is None or summary[SUMMARY_WALL_SECONDS] < budget_seconds
-    if (steps is not None and start_step >= steps) or not budget_left:
-        summary[SUMMARY_STATUS] = STATUS_COMPLETE if budget_left else STATUS_BUDGET
-        _write_json(out / SUMMARY_FILE, summary)
-        return summary
 
     if data is None:
         from wgan.data import load_mnist
         data = load_mnist()[0][0]
     dataset = training_data(data, setting.batch_size, setting.n_critic, seed=seed, start_step=start_step)
-    recorder = RunRecorder(out, manager, history, start_step=start_step, steps=steps, budget_seconds=budget_seconds,
+    recorder = RunRecorder(out, manager, history, start_step=start_step, wall_before=wall_before, steps=steps,
+                           budget_seconds=budget_seconds,
                            checkpoint_every=checkpoint_every, noise=fixed_noise(seed, setting.noise_dim))
+    images_per_step = setting.batch_size * setting.n_critic
     extra = [] if quiet else [Progress(start_step=start_step, steps=steps, images_per_step=images_per_step)]
     fit_steps = steps - start_step if steps is not None else np.iinfo(np.int32).max
-    gan.fit(dataset, epochs=1, steps_per_epoch=fit_steps, verbose=0,
+    gan.fit(dataset, epochs=1, steps_per_epoch=fit_steps, verbose=0, shuffle=False,
             callbacks=[recorder, *extra, *(callbacks or [])])
 
     done = recorder.history[-1][STEP] if recorder.history else start_step
-    session_seconds = recorder.elapsed
-    summary.update({SUMMARY_STEPS: done, SUMMARY_WALL_SECONDS: recorder.wall_before + session_seconds,
-                    SUMMARY_IMAGES_PER_SECOND: (done - start_step) * images_per_step / session_seconds,
-                    SUMMARY_STATUS: recorder.status})
+    session = recorder.elapsed
+    summary = _summary(out, setting, seed, done, wall_before + session, (done - start_step) * images_per_step / session,
+                       recorder.status)
     _write_json(out / SUMMARY_FILE, summary)
     if recorder.diverged:
         raise TrainingDiverged(f"training diverged: {recorder.diverged}; stopped with the last good checkpoint "

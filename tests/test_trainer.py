@@ -1,0 +1,281 @@
+"""Training runs: every setting trains and writes its run directory; runs resume, refuse bad input,
+stop on NaN, and a killed run resumes to the same generator as an unbroken one.
+
+Runs here are short (a few steps, batch 32) and skip op determinism (a process-wide switch) except
+in subprocesses; the kill-and-resume and MirroredStrategy checks run in their own processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from wgan import cli
+from wgan.errors import WganbenchError
+from wgan.settings import SETTINGS
+from wgan.trainer import (CHECKPOINT_DIR, CONFIG_FILE, CRITIC_LOSS, GENERATOR_FILE, GENERATOR_LOSS, HISTORY_COLUMNS,
+                          HISTORY_FILE, METRICS, PENALTY, SAMPLES_DIR, STATUS_BUDGET, STATUS_COMPLETE, STATUS_DIVERGED,
+                          SUMMARY_FILE, SUMMARY_STATUS, SUMMARY_STEPS, WASSERSTEIN, TrainingDiverged, train,
+                          training_data)
+
+STEPS = 3
+BATCH = 32
+FAST = {"batch_size": BATCH, "checkpoint_every": 2, "quiet": True, "deterministic": False}
+
+
+class Capture(keras.callbacks.Callback):
+    """Keeps the trained GAN (a caller's callback sees .generator and .critic)."""
+
+    def on_train_end(self, logs=None) -> None:
+        self.gan = self.model
+
+
+@pytest.fixture(scope="module")
+def x_train(mnist) -> np.ndarray:
+    return mnist[0][0]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, x_train) -> dict:
+    """Each setting trained for 3 steps: name → (summary, GAN, run dir)."""
+    out = {}
+    for name in SETTINGS:
+        capture = Capture()
+        run_dir = tmp_path_factory.mktemp(name)
+        summary = train(name, steps=STEPS, seed=1, out_dir=run_dir, data=x_train, callbacks=[capture], **FAST)
+        out[name] = (summary, capture.gan, run_dir)
+    return out
+
+
+def read_history(run_dir: Path) -> list[dict]:
+    with (run_dir / HISTORY_FILE).open() as f:
+        return list(csv.DictReader(f))
+
+
+def snapshot(run_dir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def test_training_data_visits_each_image_once_per_epoch(x_train) -> None:
+    pool = x_train[:60]  # real MNIST digits, all distinct
+    assert len({img.tobytes() for img in pool}) == 60
+    stream = [b.numpy() for b in training_data(pool, 5, 2, seed=4).take(12)]  # 2 epochs
+    assert stream[0].shape == (5, 2, 28, 28, 1) and stream[0].dtype == np.float32
+    assert stream[0].min() == -1.0 and stream[0].max() == 1.0
+    as_uint8 = [np.rint(b * 127.5 + 127.5).astype(np.uint8).reshape(-1, 28, 28) for b in stream]
+    first, second = np.concatenate(as_uint8[:6]), np.concatenate(as_uint8[6:])
+    for epoch in (first, second):
+        assert sorted(img.tobytes() for img in epoch) == sorted(img.tobytes() for img in pool)
+    assert not np.array_equal(first, second)  # a new order each epoch
+    resumed = next(iter(training_data(pool, 5, 2, seed=4, start_step=7))).numpy()
+    np.testing.assert_array_equal(resumed, stream[7])
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_each_setting_writes_its_run_directory(runs, name: str) -> None:
+    summary, gan, run_dir = runs[name]
+    assert summary[SUMMARY_STATUS] == STATUS_COMPLETE and summary[SUMMARY_STEPS] == STEPS
+    assert json.loads((run_dir / SUMMARY_FILE).read_text()) == summary
+    config = json.loads((run_dir / CONFIG_FILE).read_text())
+    assert config["setting"]["name"] == name and config["setting"]["batch_size"] == BATCH and config["seed"] == 1
+    rows = read_history(run_dir)
+    assert list(rows[0]) == list(HISTORY_COLUMNS) and [int(r["step"]) for r in rows] == [1, 2, 3]
+    assert all(np.isfinite(float(r[m])) for r in rows for m in METRICS)
+    assert all((float(r[PENALTY]) > 0) == (name == "wgan-gp") for r in rows)
+    for png in ("step_000002.png", "step_000003.png", "latest.png"):
+        grid = np.asarray(Image.open(run_dir / SAMPLES_DIR / png))
+        assert grid.shape == (8 * 30 + 2, 8 * 30 + 2) and grid.dtype == np.uint8
+    generator = keras.saving.load_model(run_dir / GENERATOR_FILE)
+    for a, b in zip(generator.get_weights(), gan.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert (run_dir / CHECKPOINT_DIR / "checkpoint").is_file()
+    assert gan.step == STEPS and int(gan.d_optimizer.iterations.numpy()) == STEPS * gan.setting.n_critic
+
+
+def test_wgan_clips_every_critic_weight_and_leaves_generator_statistics(runs) -> None:
+    _, gan, _ = runs["wgan"]
+    weights = np.concatenate([v.numpy().ravel() for v in gan.critic.trainable_variables])
+    assert np.abs(weights).max() <= 0.01
+    for layer in gan.generator.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            variance = layer.moving_variance.numpy()
+            assert np.abs(variance).max() > 0.01  # never clipped
+            assert not np.allclose(variance, 1.0)  # and updated by training (started at 1)
+
+
+def test_existing_runs_are_never_overwritten(runs, x_train) -> None:
+    _, _, run_dir = runs["gan"]
+    before = snapshot(run_dir)
+    with pytest.raises(WganbenchError, match="holds a run of setting 'gan'.*--resume.*--force"):
+        train("wgan", steps=STEPS, seed=1, out_dir=run_dir, data=x_train, **FAST)
+    with pytest.raises(WganbenchError, match="already holds a run of setting 'gan'"):
+        train("gan", steps=STEPS, seed=1, out_dir=run_dir, data=x_train, **FAST)
+    with pytest.raises(WganbenchError, match="differs in setting"):
+        train("wgan", steps=STEPS, seed=1, out_dir=run_dir, data=x_train, resume=True, **FAST)
+    assert snapshot(run_dir) == before
+
+
+def test_finished_run_resumes_as_complete(runs, x_train) -> None:
+    _, _, run_dir = runs["wgan-seed"]
+    before = snapshot(run_dir)
+    summary = train("wgan-seed", steps=STEPS, seed=1, out_dir=run_dir, data=x_train, resume=True, **FAST)
+    assert summary[SUMMARY_STATUS] == STATUS_COMPLETE and summary[SUMMARY_STEPS] == STEPS
+    assert snapshot(run_dir) == before
+
+
+def test_corrupt_checkpoint_is_refused(runs, x_train, tmp_path) -> None:
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(runs["gan"][2], run_dir)
+    data_file = next((run_dir / CHECKPOINT_DIR).glob("ckpt-3.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[:1000])
+    before = snapshot(run_dir)
+    with pytest.raises(WganbenchError, match="cannot restore .*ckpt-3.*--force"):
+        train("gan", steps=5, seed=1, out_dir=run_dir, data=x_train, resume=True, **FAST)
+    assert snapshot(run_dir) == before
+    summary = train("gan", steps=1, seed=1, out_dir=run_dir, data=x_train, force=True, **FAST)
+    assert summary[SUMMARY_STEPS] == 1 and len(read_history(run_dir)) == 1
+    assert sorted(p.name for p in (run_dir / SAMPLES_DIR).iterdir()) == ["latest.png", "step_000001.png"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"steps": 0}, "steps must be a positive int"),
+    ({"steps": -5}, "steps must be a positive int"),
+    ({"batch_size": 0}, "batch_size must be a positive int"),
+    ({"budget_seconds": -1.0}, "budget_seconds must be a positive number"),
+    ({"lipschitz": "clamp"}, "unknown clipping implementation"),
+    ({"mixed_precision": "float16"}, "unknown mixed precision"),
+    ({"strategy": "tpu"}, "unknown strategy"),
+])
+def test_bad_arguments(tmp_path, kwargs: dict, message: str) -> None:
+    args = {"steps": 1, **FAST, **kwargs}
+    with pytest.raises(WganbenchError, match=message):
+        train("wgan-seed", out_dir=tmp_path / "run", **args)
+    assert not (tmp_path / "run" / CONFIG_FILE).exists()
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path, capsys) -> None:
+    assert cli.main(["train", "wgan-xx", "--out-dir", str(tmp_path)]) == 2
+    assert "unknown setting 'wgan-xx'; known settings: gan, wgan-seed, wgan, wgan-gp" in capsys.readouterr().err
+    assert cli.main(["train", "gan", "--steps", "0", "--out-dir", str(tmp_path)]) == 2
+    assert "steps must be a positive int" in capsys.readouterr().err
+
+
+class PoisonCritic(keras.callbacks.Callback):
+    """After step 1 (once its checkpoint is written) sets one critic weight to NaN."""
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        if batch == 0:
+            kernel = self.model.critic.trainable_variables[0]
+            kernel.assign(np.where(np.arange(kernel.shape[-1]) == 0, np.nan, kernel.numpy()).astype("float32"))
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, x_train) -> None:
+    with pytest.raises(TrainingDiverged, match="became nan at step 2.*last good checkpoint .step 1."):
+        train("gan", steps=5, out_dir=tmp_path, data=x_train, callbacks=[PoisonCritic()],
+              **{**FAST, "checkpoint_every": 1})
+    assert [int(r["step"]) for r in read_history(tmp_path)] == [1]
+    assert json.loads((tmp_path / SUMMARY_FILE).read_text())[SUMMARY_STATUS] == STATUS_DIVERGED
+    assert sorted(p.name for p in (tmp_path / CHECKPOINT_DIR).glob("*.index")) == ["ckpt-1.index"]
+    generator = keras.saving.load_model(tmp_path / GENERATOR_FILE)
+    assert all(np.isfinite(w).all() for w in generator.get_weights())
+
+
+def test_budget_and_progress(tmp_path, x_train, capsys) -> None:
+    summary = train("gan", budget_seconds=0.5, out_dir=tmp_path, data=x_train,
+                    **{**FAST, "quiet": False, "batch_size": 16})
+    assert summary[SUMMARY_STATUS] == STATUS_BUDGET and summary[SUMMARY_STEPS] >= 1
+    assert len(read_history(tmp_path)) == summary[SUMMARY_STEPS]
+    shown = capsys.readouterr().out
+    assert f"{CRITIC_LOSS}:" in shown and "img/s:" in shown and "budget" in shown
+
+
+# --------------------------------------------------------------------------------------------
+# subprocesses: op determinism and logical devices are process-wide
+
+
+def wganbench(*args: str) -> list[str]:
+    return [sys.executable, "-m", "wgan.cli", "train", *args]
+
+
+def test_killed_run_resumes_to_the_same_generator(tmp_path) -> None:
+    steps, every = 14, 2
+    common = ["wgan-seed", "--steps", str(steps), "--checkpoint-every", str(every), "--batch-size", "32",
+              "--seed", "5", "--quiet"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    unbroken = subprocess.Popen(wganbench(*common, "--out-dir", str(tmp_path / "a")), env=env)
+    killed = subprocess.Popen(wganbench(*common, "--out-dir", str(tmp_path / "b")), env=env)
+    first_checkpoint_done = tmp_path / "b" / HISTORY_FILE  # written last at each checkpoint
+    deadline = time.monotonic() + 240
+    while not first_checkpoint_done.exists() and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert unbroken.wait(timeout=180) == 0
+    assert not (tmp_path / "b" / SUMMARY_FILE).exists()  # it really died mid-run
+    done = int(tf.train.latest_checkpoint(tmp_path / "b" / CHECKPOINT_DIR).rsplit("-", 1)[1])
+    assert every <= done < steps
+    subprocess.run(wganbench(*common, "--out-dir", str(tmp_path / "b"), "--resume"), env=env, check=True,
+                   timeout=180)
+    a, b = (keras.saving.load_model(tmp_path / d / GENERATOR_FILE) for d in "ab")
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    history_a, history_b = read_history(tmp_path / "a"), read_history(tmp_path / "b")
+    assert [{k: r[k] for k in METRICS} for r in history_a] == [{k: r[k] for k in METRICS} for r in history_b]
+
+
+MIRRORED_SCRIPT = r"""
+import dataclasses, json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from wgan.data import load_mnist
+from wgan.settings import SETTINGS
+from wgan.trainer import build_gan, resolve_strategy, train, training_data
+
+x = load_mnist()[0][0]
+# One step of wgan-gp (penalty, synchronized BatchNorm) on the same global batch and noise.
+setting = dataclasses.replace(SETTINGS["wgan-gp"], batch_size=32, n_critic=2)
+data = tf.data.Dataset.from_tensors((next(iter(training_data(x, 32, 2, seed=0))),
+                                     tf.random.stateless_normal((32, 2, 100), seed=(1, 2))))
+out, weights = {}, None
+for strategy in ("default", "mirrored"):
+    dist = resolve_strategy(strategy)
+    gan = build_gan(setting, seed=0, strategy=dist)
+    if weights:
+        gan.generator.set_weights(weights[0]); gan.critic.set_weights(weights[1])
+    weights = gan.generator.get_weights(), gan.critic.get_weights()
+    history = gan.fit(data, epochs=1, steps_per_epoch=1, verbose=0).history
+    out[strategy] = {"replicas": dist.num_replicas_in_sync, **{k: float(v[-1]) for k, v in history.items()}}
+# A short mirrored run of wgan-seed (dropout, fused clipping through merge_call).
+out["run"] = train("wgan-seed", steps=2, batch_size=32, checkpoint_every=1, strategy="mirrored", quiet=True,
+                   out_dir=sys.argv[1], data=x, deterministic=False)
+print("RESULT" + json.dumps(out))
+"""
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, str(tmp_path / "run")], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.split("RESULT", 1)[1])
+    default, mirrored = result["default"], result["mirrored"]
+    assert default["replicas"] == 1 and mirrored["replicas"] == 2
+    for key in (CRITIC_LOSS, GENERATOR_LOSS, WASSERSTEIN, PENALTY):  # gradient norms are per replica
+        assert mirrored[key] == pytest.approx(default[key], rel=1e-4, abs=1e-6), key
+    assert result["run"][SUMMARY_STATUS] == STATUS_COMPLETE and result["run"][SUMMARY_STEPS] == 2
+    assert len(read_history(tmp_path / "run")) == 2 and (tmp_path / "run" / GENERATOR_FILE).is_file()
