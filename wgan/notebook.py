@@ -77,7 +77,7 @@ def make_step(setting: str | Setting, *, batch_size: int | None = None, lipschit
     The step is ``GAN.train_step`` compiled with ``tf.function`` (XLA with ``jit_compile``); for the
     ``numpy`` clipping implementation it runs eagerly around compiled critic and generator updates,
     as in training. Calling it returns the step's logs as floats, so the call has finished when it
-    returns. The first call traces: warm up before timing.
+    returns; ``step.gan`` is the model it trains. The first call traces: warm up before timing.
     """
     from wgan.trainer import build_gan
 
@@ -91,6 +91,7 @@ def make_step(setting: str | Setting, *, batch_size: int | None = None, lipschit
     def step(batch: tf.Tensor) -> dict[str, float]:
         return {name: float(value) for name, value in train_step(batch).items()}
 
+    step.gan = gan  # benchmarks assert on the model the step trains (e.g. the clipped critic)
     return step, real_batch(setting.batch_size, setting.n_critic, seed=seed)
 
 
