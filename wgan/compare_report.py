@@ -1,0 +1,210 @@
+"""The comparison report: pandas tables, matplotlib figures and a few sentences computed from them.
+
+Input is the concatenated ``scores.csv`` rows of every run (one row per scored checkpoint). Output,
+under ``out_dir``: ``report.md``, ``report.html``, one CSV per table (final scores, cost, ranking,
+curves, failures) and four figures (FID vs step, FID vs wall-clock, sample grids, class histograms).
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on CI
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from evaluators import suite as keys
+from wgan import io, trainer
+from wgan.errors import WganbenchError
+from wgan.compare import (ERROR, IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET,
+                          WALL_S, run_dir)
+
+SCORE_COLUMNS = [keys.FID, keys.IS_MEAN, keys.MODES_COVERED, keys.KL_UNIFORM, keys.KL_TEST, keys.CONFIDENT_SHARE,
+                 keys.KID_MEAN, keys.PRECISION, keys.RECALL, keys.DENSITY, keys.COVERAGE]
+LOWER_IS_BETTER = {keys.FID, keys.KL_UNIFORM, keys.KL_TEST, keys.KID_MEAN}
+
+
+def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
+    """The last successful scored checkpoint of every run that did not fail."""
+    ok = curves[curves[STATUS] == STATUS_OK]
+    failed = set(map(tuple, curves.loc[curves[STATUS] == STATUS_FAILED, [SETTING, SEED]].values))
+    last = ok.sort_values(TARGET).groupby([SETTING, SEED], sort=False).tail(1)
+    return last[[(s, seed) not in failed for s, seed in zip(last[SETTING], last[SEED])]]
+
+
+def _mean_std(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    grouped = frame.groupby(SETTING, sort=False)[columns]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    return mean.join(std, lsuffix="_mean", rsuffix="_std").join(grouped.size().rename("seeds"))
+
+
+def final_scores(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(numeric table for CSV, 'mean ± std' table for reading), one row per setting."""
+    stats = _mean_std(final, SCORE_COLUMNS)
+    shown = pd.DataFrame({c: [f"{m:.4g} ± {s:.2g}" for m, s in zip(stats[f"{c}_mean"], stats[f"{c}_std"])]
+                          for c in SCORE_COLUMNS}, index=stats.index)
+    shown.insert(0, "seeds", stats["seeds"])
+    return stats.reset_index(), shown.reset_index()
+
+
+def time_to_fid(curves: pd.DataFrame, target: float) -> pd.Series:
+    """Per setting, the mean training seconds until FID ≤ target, over the seeds that got there."""
+    ok = curves[curves[STATUS] == STATUS_OK]
+    reached = ok[ok[keys.FID] <= target].groupby([SETTING, SEED])[WALL_S].min()
+    return reached.groupby(level=SETTING).mean()
+
+
+def cost_table(curves: pd.DataFrame, final: pd.DataFrame, target: float) -> pd.DataFrame:
+    stats = final.groupby(SETTING, sort=False).agg(
+        steps=(STEP, "mean"), wall_s=(WALL_S, "mean"), images_per_s=(IMAGES_PER_S, "mean"))
+    reached = time_to_fid(curves, target)
+    stats[f"s_to_fid_{target:g}"] = [reached.get(s, np.nan) for s in stats.index]
+    return stats.reset_index()
+
+
+def ranking(stats: pd.DataFrame) -> pd.DataFrame:
+    """Settings by mean final FID (lower is better), with the other headline scores beside it."""
+    cols = [SETTING, f"{keys.FID}_mean", f"{keys.IS_MEAN}_mean", f"{keys.MODES_COVERED}_mean", f"{keys.RECALL}_mean"]
+    table = stats[cols].sort_values(f"{keys.FID}_mean").reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table
+
+
+def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str]:
+    """Sentences computed from the tables (never written by hand)."""
+    fid = stats.set_index(SETTING)[f"{keys.FID}_mean"]
+    modes = stats.set_index(SETTING)[f"{keys.MODES_COVERED}_mean"]
+    best, worst = fid.idxmin(), fid.idxmax()
+    lines = [f"`{best}` reaches the lowest final FID ({fid[best]:.1f}, {modes[best]:.1f} of 10 digit classes "
+             f"covered); `{worst}` the highest ({fid[worst]:.1f})."]
+    for a, b, what in (("wgan-seed", "gan", "the notebook's clipped WGAN versus its DCGAN"),
+                       ("wgan", "wgan-seed", "the paper's WGAN recipe versus the notebook's"),
+                       ("wgan-gp", "wgan", "the gradient penalty versus weight clipping")):
+        if a in fid and b in fid:
+            verb = "trails" if fid[a] > fid[b] else "beats"
+            lines.append(f"{what.capitalize()}: `{a}` {verb} `{b}` on FID ({fid[a]:.1f} vs {fid[b]:.1f}, "
+                         f"{100 * (fid[a] - fid[b]) / fid[b]:+.0f}%).")
+    rate = cost.set_index(SETTING)["images_per_s"]
+    lines.append(f"Fastest training: `{rate.idxmax()}` at {rate.max():.0f} images/s; slowest: `{rate.idxmin()}` at "
+                 f"{rate.min():.0f} images/s.")
+    reached = cost.set_index(SETTING)[f"s_to_fid_{target:g}"].dropna()
+    lines.append(f"FID ≤ {target:g} was reached by " + (", ".join(f"`{s}` after {t:.0f}s" for s, t in reached.items())
+                                                      if len(reached) else "no setting") + " of training.")
+    return lines
+
+
+def _band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str) -> Path:
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ok = curves[curves[STATUS] == STATUS_OK]
+    for setting, runs in ok.groupby(SETTING, sort=False):
+        by_target = runs.groupby(TARGET)
+        xs, mean, std = by_target[x].mean(), by_target[keys.FID].mean(), by_target[keys.FID].std(ddof=1).fillna(0.0)
+        ax.plot(xs, mean, marker="o", label=setting)
+        ax.fill_between(xs, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("FID (classifier features, lower is better)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    io.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return path
+
+
+def _sample_grids(settings: list[str], seed: int, runs_dir: Path, path: Path) -> Path:
+    fig, axes = plt.subplots(1, len(settings), figsize=(3.2 * len(settings), 3.5), squeeze=False)
+    for ax, setting in zip(axes[0], settings):
+        grid = run_dir(runs_dir, setting, seed) / trainer.SAMPLES_DIR / trainer.LATEST_GRID
+        if grid.exists():
+            ax.imshow(plt.imread(grid), cmap="gray")
+        ax.set_title(f"{setting} (seed {seed})")
+        ax.axis("off")
+    fig.tight_layout()
+    io.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return path
+
+
+def class_shares(settings: list[str], seed: int, runs_dir: Path, n: int) -> pd.DataFrame:
+    """Argmax class shares of ``n`` samples from each setting's final generator (one row per setting)."""
+    from evaluators.classifier import load_classifier
+    from evaluators.mode_coverage import class_counts
+    from evaluators.suite import generate, load_source
+
+    classifier = load_classifier()
+    rows = {}
+    for setting in settings:
+        samples = generate(load_source(run_dir(runs_dir, setting, seed)), n, seed=seed)
+        _, logits = classifier.features_and_logits(samples)
+        rows[setting] = class_counts(logits) / n
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[str(d) for d in range(10)])
+
+
+def _class_histograms(shares: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    width = 0.8 / max(1, len(shares))
+    for i, (setting, row) in enumerate(shares.iterrows()):
+        ax.bar(np.arange(10) + i * width - 0.4 + width / 2, row.values, width, label=setting)
+    ax.axhline(0.1, color="k", lw=0.8, ls="--", label="uniform")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit class (the suite's classifier)")
+    ax.set_ylabel("share of generated samples")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    io.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return path
+
+
+def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, runs_dir: Path) -> list[Path]:
+    """Write every table, figure and the Markdown/HTML report; returns the paths written."""
+    final = final_rows(curves)
+    if final.empty:
+        errors = "; ".join(curves.reindex(columns=[ERROR])[ERROR].dropna().astype(str).unique()) or "no runs"
+        raise WganbenchError(f"every run failed, nothing to report: {errors}")
+    stats, shown = final_scores(final)
+    cost = cost_table(curves, final, meta["target_fid"])
+    rank = ranking(stats)
+    failures = curves[curves[STATUS] == STATUS_FAILED].reindex(columns=[SETTING, SEED, TARGET, ERROR])
+    settings = list(dict.fromkeys(final[SETTING]))
+    shares = class_shares(settings, min(meta["seeds"]), runs_dir, meta["n"])
+    tables = {"final_scores": stats, "cost": cost, "ranking": rank, "curves": curves, "failures": failures,
+              "class_shares": shares.rename_axis(SETTING).reset_index()}
+    written = [io.write_text(out_dir / f"{name}.csv", table.to_csv(index=False)) for name, table in tables.items()]
+    figures = {
+        "FID versus generator step": _band_plot(curves, STEP, out_dir / "fid_vs_step.png", "generator step"),
+        "FID versus training wall-clock": _band_plot(curves, WALL_S, out_dir / "fid_vs_wallclock.png",
+                                                     "training wall-clock (s)"),
+        "Final fixed-noise samples": _sample_grids(settings, min(meta["seeds"]), runs_dir, out_dir / "samples.png"),
+        "Class histogram of generated samples": _class_histograms(shares, out_dir / "class_histograms.png"),
+    }
+    written += figures.values()
+    budget = (f"{meta['steps']} generator steps" if meta["steps"] else f"{meta['budget_seconds']:g} s of training")
+    intro = (f"Settings {', '.join(meta['settings'])}; seeds {', '.join(map(str, meta['seeds']))}; an equal budget "
+             f"of {budget} per run, scored at {meta['points']} checkpoints on {meta['n']:,} samples each against the "
+             f"10,000 MNIST test images; {meta['mixed_precision']} on {platform.processor() or platform.machine()} "
+             "(CPU). Scores use the suite's own MNIST classifier; FID is in its feature space, so compare it "
+             "within this suite, not with Inception-FID values.")
+    sections = [("Final scores (mean ± std over seeds)", shown), ("Cost", cost), ("Ranking", rank)]
+    if not failures.empty:
+        sections.append(("Failed runs", failures))
+    md = ["# wganbench: GAN vs WGAN settings on MNIST", "", intro, "", "## What the numbers show", ""]
+    md += [f"- {line}" for line in findings(stats, cost, meta["target_fid"])] + [""]
+    html = [f"<h1>wganbench: GAN vs WGAN settings on MNIST</h1><p>{intro}</p><h2>What the numbers show</h2><ul>"]
+    html += [f"<li>{line}</li>" for line in findings(stats, cost, meta["target_fid"])] + ["</ul>"]
+    for title, table in sections:
+        md += [f"## {title}", "", table.to_markdown(index=False, floatfmt=".4g"), ""]
+        html += [f"<h2>{title}</h2>", table.to_html(index=False, float_format=lambda v: f"{v:.4g}")]
+    for title, path in figures.items():
+        md += [f"## {title}", "", f"![{title}]({path.name})", ""]
+        html += [f"<h2>{title}</h2>", f'<img src="{path.name}" alt="{title}">']
+    written.append(io.write_text(out_dir / "report.md", "\n".join(md)))
+    written.append(io.write_text(out_dir / "report.html", "<!doctype html><meta charset='utf-8'><title>wganbench "
+                                 "report</title>\n" + "\n".join(html) + "\n"))
+    return written
