@@ -19,17 +19,19 @@ from wgan.errors import WganbenchError
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """k(x, y) = (x·y / d + 1)³ for all pairs of rows: [m, d] × [n, d] → [m, n]."""
-    g = x @ y.T
+    g = x @ y.T  # BLAS computes x @ x.T as a symmetric rank-k update, half the work
     g /= x.shape[1]
     g += 1.0
-    return g * g * g
+    cube = g * g
+    cube *= g
+    return cube
 
 
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     """Unbiased MMD² between the rows of x [m, d] and y [n, d] with the polynomial kernel."""
     m, n = len(x), len(y)
     kxx, kyy = polynomial_kernel(x, x), polynomial_kernel(y, y)
-    within = ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)))
+    within = (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
     return float(within - 2.0 * polynomial_kernel(x, y).mean())
 
 

@@ -1,0 +1,164 @@
+"""The suite's own MNIST classifier: trained once with a fixed seed, cached, then a feature extractor.
+
+Every score in wganbench is measured through this network (DESIGN.md §5): its penultimate layer
+(after the ReLU) gives the features for FID, KID and PRDC, its last layer the logits for the
+inception score and mode coverage. It is trained on the 60,000 real training images and cached
+under ``$WGANBENCH_HOME/classifier/<hash>/``, where the hash covers the architecture, the training
+config and the SHA-256 of the MNIST files, so any change to one of them trains a new classifier.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evaluators.forward import batched, compiled_forward
+from evaluators.validation import IMAGE_SHAPE
+from wgan.data import FILES, load_mnist, scale_images, wganbench_home
+from wgan.errors import WganbenchError
+
+FEATURES_LAYER = "features"
+LOGITS_LAYER = "logits"
+MODEL_FILE = "classifier.keras"
+META_FILE = "meta.json"
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Architecture and training recipe; every field enters the cache hash."""
+
+    conv_filters: tuple[int, ...] = (32, 64)  # 3×3 conv → BatchNorm → ReLU → 2×2 max-pool, per entry
+    dense_units: int = 128                    # the feature layer
+    dropout: tuple[float, float] = (0.25, 0.5)  # before and after the feature layer
+    epochs: int = 3
+    batch_size: int = 128
+    learning_rate: float = 2e-3               # Adam, cosine-decayed to 0 over the run
+    seed: int = 0
+
+
+def build_model(config: ClassifierConfig):
+    """The CNN: [N, 28, 28, 1] in [-1, 1] → 10 logits, with named ``features`` and ``logits`` layers."""
+    import keras
+
+    layers = keras.layers
+    model = keras.Sequential(name="mnist_classifier")
+    model.add(keras.Input(IMAGE_SHAPE, name="image"))
+    for i, filters in enumerate(config.conv_filters):
+        # Bias-free convs: BatchNorm's shift replaces the bias; BN is what makes 3 epochs enough.
+        model.add(layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}"))
+        model.add(layers.BatchNormalization(name=f"bn{i}"))
+        model.add(layers.ReLU(name=f"relu{i}"))
+        model.add(layers.MaxPooling2D(name=f"pool{i}"))
+    model.add(layers.Dropout(config.dropout[0], name="dropout0"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dense(config.dense_units, activation="relu", name=FEATURES_LAYER))
+    model.add(layers.Dropout(config.dropout[1], name="dropout1"))
+    model.add(layers.Dense(10, name=LOGITS_LAYER))
+    return model
+
+
+def classifier_hash(config: ClassifierConfig) -> str:
+    """SHA-256 over the model's Keras config, the training config and the MNIST files' checksums."""
+    payload = {
+        "architecture": build_model(config).get_config(),
+        "training": asdict(config),
+        "data": {key: spec.sha256 for key, spec in FILES.items()},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Classifier:
+    """A trained classifier with a compiled forward pass that returns (features, logits)."""
+
+    def __init__(self, model, digest: str, meta: dict):
+        import keras
+
+        self.model = model
+        self.hash = digest
+        self.meta = meta
+        self._forward = compiled_forward(keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
+                                                                    model.get_layer(LOGITS_LAYER).output]))
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.model.get_layer(FEATURES_LAYER).units)
+
+    def features_and_logits(self, images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+        """float32 [N, 28, 28, 1] in [-1, 1] → (features [N, feature_dim], logits [N, 10]), float32."""
+        features, logits = batched(self._forward, images, batch_size)
+        return features, logits
+
+    def accuracy(self, x_uint8: np.ndarray, labels: np.ndarray) -> float:
+        _, logits = self.features_and_logits(scale_images(x_uint8))
+        return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def cache_dir(config: ClassifierConfig) -> Path:
+    return wganbench_home() / "classifier" / classifier_hash(config)[:16]
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def train(config: ClassifierConfig, *, verbose: bool = True) -> tuple[object, dict]:
+    """Train the classifier on the real training set; returns (model, meta with test accuracy and time)."""
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    steps = config.epochs * -(-len(x_train) // config.batch_size)
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    start = time.perf_counter()
+
+    def report(epoch: int, logs: dict) -> None:
+        if verbose:
+            print(f"  classifier epoch {epoch + 1}/{config.epochs}: loss {logs['loss']:.4f}, train accuracy "
+                  f"{logs['accuracy']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
+
+    if verbose:
+        print(f"training the MNIST classifier for the metrics (once; {config.epochs} epochs, about a minute each "
+              "on 2 cores) ...", flush=True)
+    model.fit(scale_images(x_train), y_train, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
+              verbose=0, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=report)])
+    seconds = time.perf_counter() - start
+    test_accuracy = Classifier(model, "", {}).accuracy(x_test, y_test)
+    if verbose:
+        print(f"  classifier test accuracy {test_accuracy:.4f} after {seconds:.0f} s", flush=True)
+    return model, {"config": asdict(config), "test_accuracy": test_accuracy, "train_seconds": round(seconds, 1)}
+
+
+@functools.cache
+def load_classifier(config: ClassifierConfig = ClassifierConfig(), *, verbose: bool = True) -> Classifier:
+    """The cached classifier for ``config``, trained (and cached atomically) on first use."""
+    import keras
+
+    digest = classifier_hash(config)
+    folder = cache_dir(config)
+    model_path, meta_path = folder / MODEL_FILE, folder / META_FILE
+    if model_path.is_file() and meta_path.is_file():
+        try:
+            return Classifier(keras.saving.load_model(model_path, compile=False), digest,
+                              json.loads(meta_path.read_text()))
+        except (OSError, ValueError) as err:
+            raise WganbenchError(f"{model_path}: cannot load the cached classifier ({err}); delete {folder} "
+                                 "to retrain it") from None
+    model, meta = train(config, verbose=verbose)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(model_path, model.save)
+    _write_atomic(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2)))
+    return Classifier(model, digest, meta)
