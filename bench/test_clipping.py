@@ -1,0 +1,76 @@
+"""Group ``clipping``: what each way of clipping the critic's weights adds to a training step.
+
+How the overhead is measured, honestly: every clipped step is timed by pytest-benchmark while the
+*unclipped* step of the same setting and batch runs, timed by us, in the untimed setup of every
+round, so the two alternate call by call in one process. ``overhead_pct`` is the median of the
+per-round differences over the median unclipped step (:func:`bench.conftest.paired_overhead_pct`):
+drifting load from other processes hits both halves of a pair alike. The ``none`` row pairs the
+unclipped step with itself: its ``overhead_pct`` is the method's noise floor, and a clipped row
+whose overhead lies within that floor of zero costs nothing measurable.
+
+The clipping call alone (on the notebook's critic, initialised outside the clip range so there is
+work to do) is timed the same way against the unclipped ``wgan-seed`` step; its ``overhead_pct`` is
+the call's median as a share of that step's median (one clip per critic update; ``wgan`` makes five
+per iteration over a step about five times as long, so the share is about the same).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+
+from bench.conftest import max_abs_weight, paired_overhead_pct, round_times, run_benchmark
+from wgan.lipschitz import IMPLEMENTATIONS, clipping_call, critic_constraint
+from wgan.models import make_critic
+from wgan.notebook import NOTEBOOK_CLIP
+from wgan.settings import SETTINGS
+
+CLIP_SETTINGS = ("wgan-seed", "wgan")
+CALL_REFERENCE = "wgan-seed"
+STEP_CASES = [(setting, impl) for setting in CLIP_SETTINGS for impl in IMPLEMENTATIONS]
+CALL_IMPLEMENTATIONS = [impl for impl in IMPLEMENTATIONS if impl != "none"]
+# Sub-percent differences need more pairs than the scale's budget for one benchmark buys.
+BUDGET_FACTOR = 3
+
+
+@pytest.mark.parametrize(("setting", "impl"), STEP_CASES, ids=[f"{s}-{i}" for s, i in STEP_CASES])
+def test_clipped_step(benchmark, bench_scale, train_steps, setting: str, impl: str) -> None:
+    reference, batch = train_steps(setting, bench_scale.clip_batch, lipschitz="none")
+    step, _ = train_steps(setting, bench_scale.clip_batch, lipschitz=impl)
+    benchmark.group = "clipping"
+    logs, reference_times = run_benchmark(benchmark, bench_scale, step, batch, reference=lambda: reference(batch),
+                                          budget=BUDGET_FACTOR * bench_scale.seconds)
+
+    assert logs and all(math.isfinite(v) for v in logs.values()), logs
+    # Clipping keeps every trainable critic weight in range; without it, Adam/RMSprop leave it.
+    within = max_abs_weight(step.gan.critic) <= SETTINGS[setting].clip_value
+    assert within == (impl != "none")
+    info = {"setting": setting, "variant": "step", "lipschitz": impl, "batch": bench_scale.clip_batch,
+            "precision": "float32"}
+    times = round_times(benchmark)
+    if times:
+        info["images_per_s"] = bench_scale.clip_batch * SETTINGS[setting].n_critic / statistics.median(times)
+        info["overhead_pct"] = paired_overhead_pct(times, reference_times)
+        info["reference_ms"] = 1e3 * statistics.median(reference_times)
+    benchmark.extra_info.update(info)
+
+
+@pytest.mark.parametrize("impl", CALL_IMPLEMENTATIONS)
+def test_clip_call(benchmark, bench_scale, train_steps, impl: str) -> None:
+    critic = make_critic(constraint=critic_constraint(impl, NOTEBOOK_CLIP))
+    assert max_abs_weight(critic) > NOTEBOOK_CLIP  # fresh weights exceed the range: the call has work to do
+    call = clipping_call(critic, impl, NOTEBOOK_CLIP)
+    reference, batch = train_steps(CALL_REFERENCE, bench_scale.clip_batch, lipschitz="none")
+    benchmark.group = "clipping"
+    _, reference_times = run_benchmark(benchmark, bench_scale, call, reference=lambda: reference(batch))
+
+    assert max_abs_weight(critic) <= NOTEBOOK_CLIP
+    info = {"setting": CALL_REFERENCE, "variant": "call", "lipschitz": impl, "batch": bench_scale.clip_batch,
+            "precision": "float32"}
+    times = round_times(benchmark)
+    if times:
+        info["overhead_pct"] = 100.0 * statistics.median(times) / statistics.median(reference_times)
+        info["reference_ms"] = 1e3 * statistics.median(reference_times)
+    benchmark.extra_info.update(info)
