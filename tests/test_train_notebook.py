@@ -31,3 +31,9 @@ def test_clip_call_needs_a_known_implementation() -> None:
     assert callable(make_clip_call("numpy"))
     with pytest.raises(WganbenchError, match="unknown clipping implementation"):
         make_clip_call("clamp")
+
+
+def test_bfloat16_step_keeps_float32_variables_and_losses() -> None:
+    step, batch = make_step("gan", batch_size=8, mixed_precision="bfloat16")
+    logs = step(batch)
+    assert all(np.isfinite(v) for v in logs.values())

@@ -82,6 +82,10 @@ def test_training_data_visits_each_image_once_per_epoch(x_train) -> None:
     assert not np.array_equal(first, second)  # a new order each epoch
     resumed = next(iter(training_data(pool, 5, 2, seed=4, start_step=7))).numpy()
     np.testing.assert_array_equal(resumed, stream[7])
+    with pytest.raises(WganbenchError, match="uint8"):
+        training_data(pool.astype(np.float32), 5, 2, seed=4)
+    with pytest.raises(WganbenchError, match="a step needs 120 images"):
+        training_data(pool, 60, 2, seed=4)
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))

@@ -128,6 +128,9 @@ def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: i
     image ``perm_epoch(p % N)`` with ``perm_epoch`` a seeded ``index_shuffle`` permutation, so
     every epoch sees each image once, in a new order, and any step can be produced on its own.
     """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.shape[1:] not in ((28, 28), IMAGE_SHAPE) or not len(images):
+        raise WganbenchError(f"training images must be uint8 [N, 28, 28], got {images.dtype}{list(images.shape)}")
     n = len(images)
     per_step = batch_size * n_critic
     if per_step > n:
@@ -146,8 +149,7 @@ def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: i
         return tf.reshape(batch, (batch_size, n_critic, *IMAGE_SHAPE))
 
     steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
-    # The pool rides along as a dataset element: captured by the map function instead, the 47 MB
-    # would be serialized into its graph (seconds per data set).
+    # The image pool rides along as a dataset element, not as a constant inside the map function.
     pool = tf.data.Dataset.from_tensors(images.reshape(-1, *IMAGE_SHAPE)).repeat()
     return (tf.data.Dataset.zip(steps, pool)
             .map(images_for_step, num_parallel_calls=1, deterministic=True).prefetch(2))
@@ -696,7 +698,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this much training wall time, counted across resumes")
     parser.add_argument("--batch-size", type=int, default=d["batch_size"], help="override the setting's batch size")
     parser.add_argument("--mixed-precision", choices=["bfloat16"], default=d["mixed_precision"],
-                        help="compute in bfloat16 (Keras mixed precision; variables and losses stay float32)")
+                        help="compute in bfloat16 (Keras mixed precision; variables and losses stay float32); "
+                        "on a CPU without native bfloat16 (AVX512-BF16/AMX) add --jit-compile")
     parser.add_argument("--strategy", choices=["default", "mirrored"], default=d["strategy"],
                         help="tf.distribute strategy: mirrored = all GPUs, or all logical CPUs without one")
     parser.add_argument("--lipschitz", choices=IMPLEMENTATIONS, default=d["lipschitz"],
