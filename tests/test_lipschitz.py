@@ -20,7 +20,7 @@ CLIP = 0.01
 @pytest.fixture(scope="module")
 def critic_states(mnist) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
     """Critic and generator weights after 2 steps of `wgan` (2 critic updates each, dropout on)."""
-    setting = dataclasses.replace(SETTINGS["wgan"], batch_size=16, n_critic=2)
+    setting = dataclasses.replace(SETTINGS["wgan"], batch_size=16, n_critic=2, width=16)
     batches = list(training_data(mnist[0][0], 16, 2, seed=0).take(2))
     states = {}
     for impl in ("fused", "constraint", "numpy"):

@@ -190,7 +190,8 @@ class PoisonCritic(keras.callbacks.Callback):
 
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, x_train) -> None:
     with pytest.raises(TrainingDiverged, match="became nan at step 2.*last good checkpoint .step 1."):
-        train("gan", steps=5, out_dir=tmp_path, data=x_train, callbacks=[PoisonCritic()],
+        train(dataclasses.replace(SETTINGS["gan"], width=16), steps=5, out_dir=tmp_path, data=x_train,
+              callbacks=[PoisonCritic()],
               **{**FAST, "checkpoint_every": 1})
     assert [int(r["step"]) for r in read_history(tmp_path)] == [1]
     assert json.loads((tmp_path / SUMMARY_FILE).read_text())[SUMMARY_STATUS] == STATUS_DIVERGED
@@ -200,7 +201,7 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, x_train)
 
 
 def test_budget_and_progress(tmp_path, x_train, capsys) -> None:
-    summary = train("gan", budget_seconds=0.5, out_dir=tmp_path, data=x_train,
+    summary = train(dataclasses.replace(SETTINGS["gan"], width=16), budget_seconds=0.5, out_dir=tmp_path, data=x_train,
                     **{**FAST, "quiet": False, "batch_size": 16})
     assert summary[SUMMARY_STATUS] == STATUS_BUDGET and summary[SUMMARY_STEPS] >= 1
     assert len(read_history(tmp_path)) == summary[SUMMARY_STEPS]
@@ -254,7 +255,7 @@ from wgan.trainer import build_gan, resolve_strategy, train, training_data
 x = load_mnist()[0][0]
 # One step of wgan without critic dropout (synchronized BatchNorm, fused clipping) on the same
 # global batch and noise.
-setting = dataclasses.replace(SETTINGS["wgan"], batch_size=32, n_critic=2, critic_dropout=0.0)
+setting = dataclasses.replace(SETTINGS["wgan"], batch_size=32, n_critic=2, critic_dropout=0.0, width=16)
 data = tf.data.Dataset.from_tensors((next(iter(training_data(x, 32, 2, seed=0))),
                                      tf.random.stateless_normal((32, 2, 100), seed=(1, 2))))
 out, weights = {}, None
@@ -267,8 +268,9 @@ for strategy in ("default", "mirrored"):
     history = gan.fit(data, epochs=1, steps_per_epoch=1, verbose=0).history
     out[strategy] = {"replicas": dist.num_replicas_in_sync, **{k: float(v[-1]) for k, v in history.items()}}
 # A short mirrored run of wgan-gp (the penalty's double backward on each replica).
-out["run"] = train("wgan-gp", steps=2, batch_size=32, checkpoint_every=1, strategy="mirrored", quiet=True,
-                   out_dir=sys.argv[1], data=x, deterministic=False)
+out["run"] = train(dataclasses.replace(SETTINGS["wgan-gp"], n_critic=2, width=16), steps=2, batch_size=32,
+                   checkpoint_every=1, strategy="mirrored", quiet=True, out_dir=sys.argv[1], data=x,
+                   deterministic=False)
 print("RESULT" + json.dumps(out))
 """
 
