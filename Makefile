@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: report test bench data clean-venv
+.PHONY: report test bench baseline data clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-json results/bench.json
+
+# The committed quality baseline (results/baseline/quality.json) that `wganbench gate` and the bench
+# `quality` group compare against: fixed seed, op-deterministic, a short budget per setting.
+BASELINE_RUNS := results/runs/baseline
+baseline: $(STAMP)
+	$(BIN)/wganbench train gan --steps 200 --seed 0 --out-dir $(BASELINE_RUNS)/gan --checkpoint-every 200 --force --quiet
+	$(BIN)/wganbench gate $(BASELINE_RUNS)/gan --update-baseline
+	$(BIN)/wganbench train wgan-gp --steps 120 --seed 0 --out-dir $(BASELINE_RUNS)/wgan-gp --checkpoint-every 120 --force --quiet
+	$(BIN)/wganbench gate $(BASELINE_RUNS)/wgan-gp --update-baseline
 
 data: $(STAMP)
 	$(BIN)/wganbench data

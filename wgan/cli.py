@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wganbench {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"wganbench {args.command}: interrupted; rerun the same command to resume", file=sys.stderr)
+        print(f"wganbench {args.command}: interrupted; checkpoints are kept: rerun with --resume (train) or the same command (compare) to continue", file=sys.stderr)
         return 130
 
 
