@@ -29,9 +29,9 @@ bench: $(STAMP)
 # `quality` group compare against: fixed seed, op-deterministic, a short budget per setting.
 BASELINE_RUNS := results/runs/baseline
 baseline: $(STAMP)
-	$(BIN)/wganbench train gan --steps 200 --seed 0 --out-dir $(BASELINE_RUNS)/gan --checkpoint-every 200 --force --quiet
+	$(BIN)/wganbench train gan --steps 100 --seed 0 --out-dir $(BASELINE_RUNS)/gan --checkpoint-every 100 --force --quiet
 	$(BIN)/wganbench gate $(BASELINE_RUNS)/gan --update-baseline
-	$(BIN)/wganbench train wgan-gp --steps 120 --seed 0 --out-dir $(BASELINE_RUNS)/wgan-gp --checkpoint-every 120 --force --quiet
+	$(BIN)/wganbench train wgan-gp --steps 50 --seed 0 --out-dir $(BASELINE_RUNS)/wgan-gp --checkpoint-every 50 --force --quiet
 	$(BIN)/wganbench gate $(BASELINE_RUNS)/wgan-gp --update-baseline
 
 data: $(STAMP)

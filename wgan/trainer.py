@@ -28,12 +28,10 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import io
 import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -46,6 +44,7 @@ import tensorflow as tf
 
 from wgan import losses
 from wgan.errors import WganbenchError
+from wgan.io import atomic_write, write_json
 from wgan.lipschitz import (DEFAULT_IMPLEMENTATION, IMPLEMENTATIONS, check_implementation, clip_fused,
                             clip_numpy, critic_constraint)
 from wgan.models import IMAGE_SHAPE, make_critic, make_generator
@@ -382,29 +381,13 @@ def make_checkpoint(gan: GAN) -> tf.train.Checkpoint:
 # run directory
 
 
-def _atomic_write(path: Path, write: Callable[[io.IOBase], None], *, binary: bool = False) -> None:
-    """Write through a temporary file in the same folder, then os.replace (never a torn file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": ""})) as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_json(path: Path, obj: dict) -> None:
-    _atomic_write(path, lambda f: json.dump(obj, f, indent=2, sort_keys=True))
-
-
 def _write_history(path: Path, rows: list[dict]) -> None:
-    def write(f):
-        writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    _atomic_write(path, write)
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=HISTORY_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    atomic_write(path, write)
 
 
 def _read_history(path: Path, up_to_step: int) -> list[dict]:
@@ -416,14 +399,7 @@ def _read_history(path: Path, up_to_step: int) -> list[dict]:
 
 
 def _save_generator(path: Path, generator: keras.Model) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".generator.", suffix=".keras")
-    os.close(fd)
-    try:
-        generator.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, generator.save)
 
 
 def fixed_noise(seed: int, noise_dim: int) -> np.ndarray:
@@ -446,7 +422,7 @@ def sample_grid(generator: keras.Model, noise: np.ndarray) -> np.ndarray:
 def _save_png(path: Path, grid: np.ndarray) -> None:
     from PIL import Image
 
-    _atomic_write(path, lambda f: Image.fromarray(grid, mode="L").save(f, format="PNG"), binary=True)
+    atomic_write(path, lambda tmp: Image.fromarray(grid, mode="L").save(tmp, format="PNG"))
 
 
 def _prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool) -> bool:
@@ -651,10 +627,10 @@ def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed
             return json.loads(held.read_text())
         summary = _summary(out, setting, seed, start_step, wall_before, None,
                            STATUS_COMPLETE if budget_left else STATUS_BUDGET)
-        _write_json(held, summary)
+        write_json(held, summary)
         return summary
     out.mkdir(parents=True, exist_ok=True)
-    _write_json(out / CONFIG_FILE, config)
+    write_json(out / CONFIG_FILE, config)
 
     if data is None:
         from wgan.data import load_mnist
@@ -673,7 +649,7 @@ def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed
     session = recorder.elapsed
     summary = _summary(out, setting, seed, done, wall_before + session, (done - start_step) * images_per_step / session,
                        recorder.status)
-    _write_json(out / SUMMARY_FILE, summary)
+    write_json(out / SUMMARY_FILE, summary)
     if recorder.diverged:
         raise TrainingDiverged(f"training diverged: {recorder.diverged}; stopped with the last good checkpoint "
                                f"(step {recorder.last_saved}) kept in {out}")
