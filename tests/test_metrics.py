@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -39,6 +40,24 @@ def test_fid_matches_scipy_sqrtm_route(n: int, d: int) -> None:
     ours = frechet_distance(*stats1, *stats2)
     assert ours == pytest.approx(scipy_fid(*stats1, *stats2), rel=1e-6)
     assert frechet_distance(*stats2, *stats1) == pytest.approx(ours, rel=1e-9)  # symmetric
+
+
+@pytest.mark.slow
+def test_fid_matches_scipy_sqrtm_route_on_real_features() -> None:
+    from evaluators.suite import reference_stats
+
+    features = reference_stats("test").features.astype(np.float64)  # the classifier's test-set features
+    order = np.random.default_rng(0).permutation(len(features))
+    half1, half2 = features[order[:5000]], features[order[5000:]]
+    # Dead ReLU units make the covariances singular, where sqrtm itself is inaccurate ("Matrix is
+    # singular"); on the units alive in both halves the two routes must agree to 1e-6.
+    live = (half1.std(axis=0) > 0) & (half2.std(axis=0) > 0)
+    stats1, stats2 = feature_stats(half1[:, live]), feature_stats(half2[:, live])
+    assert frechet_distance(*stats1, *stats2) == pytest.approx(scipy_fid(*stats1, *stats2), rel=1e-6)
+    full1, full2 = feature_stats(half1), feature_stats(half2)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        assert frechet_distance(*full1, *full2) == pytest.approx(scipy_fid(*full1, *full2), rel=1e-4)
 
 
 def test_fid_closed_form_for_diagonal_gaussians() -> None:
