@@ -8,7 +8,7 @@ Equilibrium", NeurIPS:
 The last term equals Tr (Σ₁Σ₂)^½ (the two matrices are similar), but Σ₁^½ Σ₂ Σ₁^½ is symmetric
 positive semi-definite, so both roots come from `eigh`/`eigvalsh`: real arithmetic, no complex
 parts to discard and no dependence on SciPy's `sqrtm` (whose `disp` keyword SciPy 1.18 removed).
-Eigenvalues within rounding of zero (or pushed below it) count as zero.
+Eigenvalues that rounding pushes below zero are clipped to zero.
 """
 
 from __future__ import annotations
@@ -27,20 +27,10 @@ def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return f.mean(axis=0), np.cov(f, rowvar=False, ddof=1)
 
 
-def _sqrt_eigvals(eigvals: np.ndarray) -> np.ndarray:
-    """Square roots of a PSD matrix's eigenvalues, those within rounding of zero (negative ones too) set to 0.
-
-    Without the cut, the ~1e-15 eigenvalues of a singular covariance (dead ReLU units) would add
-    ~1e-7 each to the trace term after the square root.
-    """
-    cut = max(float(eigvals.max(initial=0.0)), 0.0) * len(eigvals) * np.finfo(np.float64).eps
-    return np.sqrt(np.where(eigvals > cut, eigvals, 0.0))
-
-
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     """Principal square root of a symmetric positive semi-definite matrix via eigendecomposition."""
     eigvals, eigvecs = np.linalg.eigh(matrix)
-    return (eigvecs * _sqrt_eigvals(eigvals)) @ eigvecs.T
+    return (eigvecs * np.sqrt(np.clip(eigvals, 0.0, None))) @ eigvecs.T
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
@@ -57,7 +47,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
             raise WganbenchError(f"frechet_distance: {name} contains NaN or Inf")
     root1 = _psd_sqrt((sigma1 + sigma1.T) / 2)
     inner = root1 @ sigma2 @ root1
-    tr_covmean = _sqrt_eigvals(np.linalg.eigvalsh((inner + inner.T) / 2)).sum()
+    tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2), 0.0, None)).sum()
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
 

