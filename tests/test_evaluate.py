@@ -44,7 +44,7 @@ def test_the_reference_scored_against_itself(mnist) -> None:
     assert abs(row["fid"]) < 1e-7 * np.trace(reference_stats("test").sigma)  # rounding: dead units
     assert row["kl_test"] == pytest.approx(0.0, abs=1e-12) and row["modes_covered"] == 10
     assert row["precision"] == row["recall"] == row["coverage"] == 1.0
-    assert abs(row["kid_mean"]) < 1e-3 * row["kid_std"] + 1e-4
+    assert abs(row["kid_mean"]) < row["kid_std"]  # subsets drawn twice from one set: zero within the spread
     assert row["is_mean"] > 9.0 and row["confident_share"] > 0.97  # a 99% classifier on balanced digits
 
 
