@@ -24,6 +24,7 @@ from evaluators.forward import batched, compiled_forward
 from evaluators.validation import IMAGE_SHAPE
 from wgan.data import FILES, load_mnist, scale_images, wganbench_home
 from wgan.errors import WganbenchError
+from wgan.io import atomic_write
 
 FEATURES_LAYER = "features"
 LOGITS_LAYER = "logits"
@@ -101,15 +102,6 @@ def cache_dir(config: ClassifierConfig) -> Path:
     return wganbench_home() / "classifier" / classifier_hash(config)[:16]
 
 
-def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.stem}-{os.getpid()}{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def train(config: ClassifierConfig, *, verbose: bool = True) -> tuple[object, dict]:
     """Train the classifier on the real training set; returns (model, meta with test accuracy and time)."""
     import keras
@@ -161,6 +153,6 @@ def load_classifier(config: ClassifierConfig = ClassifierConfig(), *, verbose: b
                 raise WganbenchError(f"{model_path}: cannot load the cached classifier ({err}); delete {folder} "
                                      "to retrain it") from None
         model, meta = train(config, verbose=verbose)
-        _write_atomic(model_path, model.save)
-        _write_atomic(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2)))
+        atomic_write(model_path, model.save)
+        atomic_write(meta_path, lambda p: p.write_text(json.dumps(meta, indent=2)))
     return Classifier(model, digest, meta)

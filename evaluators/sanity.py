@@ -15,7 +15,6 @@ Writes results/evaluator_sanity.md (pandas) and .csv.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Collection, Iterator
@@ -31,6 +30,7 @@ from evaluators.defaults import DEFAULTS
 from evaluators.inception_score import inception_score
 from evaluators.suite import METRICS, Reference, reference_from_images, reference_stats, score
 from wgan.data import MnistArrays, load_mnist, scale_images
+from wgan.io import write_text
 
 NOISE_SIGMAS = (0.1, 0.25, 0.5, 1.0)       # Gaussian pixel noise, in [-1, 1] pixel units, then clipped
 BLUR_SIGMAS = (0.5, 1.0, 1.5, 2.0)         # Gaussian blur, in pixels
@@ -100,12 +100,6 @@ def sanity_table(*, metrics: Collection[str] = METRICS, seed: int = DEFAULTS["se
     return pd.DataFrame(rows)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def test_set_inception_score(mnist: MnistArrays | None = None) -> float:
     """The inception score of the 10,000 test images themselves: what real digits score."""
     _, logits = load_classifier(verbose=False).features_and_logits(scale_images((mnist or load_mnist())[1][0]))
@@ -126,8 +120,8 @@ def write_table(table: pd.DataFrame, out_dir: Path = RESULTS) -> tuple[Path, Pat
         "Lower is better for FID, KID and the KLs; higher for IS, precision, recall, density and coverage. "
         "`modes_covered` counts digit classes holding at least 1% of the samples. "
         f"For scale: the test images' own inception score is {test_set_inception_score():.3f}.\n\n")
-    _write_atomic(md, header + table.to_markdown(index=False, floatfmt=".4g") + "\n")
-    _write_atomic(csv, table.to_csv(index=False))
+    write_text(md, header + table.to_markdown(index=False, floatfmt=".4g") + "\n")
+    write_text(csv, table.to_csv(index=False))
     return md, csv
 
 
