@@ -13,7 +13,6 @@ import fcntl
 import functools
 import hashlib
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
