@@ -43,6 +43,7 @@ def test_quality(benchmark, baseline, setting, tmp_path_factory, bench_scale):
                       checkpoint_every=steps, deterministic=True)
         return evaluate(str(out_dir), n=recipe["n"], seed=recipe["eval_seed"])
 
+    benchmark.group = "quality"
     scores = benchmark.pedantic(train_and_score, rounds=1, iterations=1, warmup_rounds=0)
     table = gate.compare_scores(entry["scores"], scores)
     benchmark.extra_info.update({"setting": setting, "steps": steps, "seed": recipe["seed"],

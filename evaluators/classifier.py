@@ -80,8 +80,9 @@ class Classifier:
         self.model = model
         self.hash = digest
         self.meta = meta
-        self._forward = compiled_forward(keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
-                                                                    model.get_layer(LOGITS_LAYER).output]))
+        self._two_heads = keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
+                                                     model.get_layer(LOGITS_LAYER).output])
+        self._forward = compiled_forward(self._two_heads)  # cached weakly: self keeps the model alive
 
     @property
     def feature_dim(self) -> int:

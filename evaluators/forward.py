@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 
+# One traced function per model: a new tf.function per call would retrace (seconds) every time a
+# generator is scored again, as `compare` does at every checkpoint.
+_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 
 def compiled_forward(model) -> Callable:
-    """``model(x, training=False)`` as a `tf.function` traced once for any batch size."""
+    """``model(x, training=False)`` as an XLA-compiled `tf.function`, traced once, cached per model.
+
+    XLA fuses each convolution with its bias, BatchNorm and activation: on a 2-core AVX2 CPU it
+    doubles the classifier's throughput and gives the generator 1.6× (measured in bench/).
+    """
     import tensorflow as tf
 
-    spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
-    return tf.function(lambda x: model(x, training=False), input_signature=[spec])
+    if model not in _FORWARDS:
+        spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
+        ref = weakref.ref(model)  # a strong reference in the value would keep the key alive forever
+        _FORWARDS[model] = tf.function(lambda x: ref()(x, training=False), input_signature=[spec],
+                                       jit_compile=True)
+    return _FORWARDS[model]
 
 
 def batched(forward: Callable, x: np.ndarray, batch_size: int) -> list[np.ndarray]:

@@ -18,7 +18,11 @@ from wgan.errors import WganbenchError
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 NOTEBOOK_VARIANT = "notebook"
 # extra_info keys written by bench/ that become report columns, in this order.
-INFO_COLUMNS = ["setting", "variant", "lipschitz", "batch", "precision", "images_per_s", "overhead_pct"]
+# speedup_paired: images/s over the notebook step timed alternately in the same rounds (train_step);
+# reference_ms: the unclipped step the overhead is relative to (clipping); the quality group's
+# steps, gate verdict and FID; goal_s: the evaluators' time goal.
+INFO_COLUMNS = ["setting", "variant", "lipschitz", "batch", "precision", "images_per_s", "speedup_paired",
+                "overhead_pct", "reference_ms", "steps", "score_fid", "score_modes_covered", "gate", "n", "goal_s"]
 
 
 def bench_frame(bench_json: dict) -> pd.DataFrame:
