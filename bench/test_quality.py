@@ -40,7 +40,8 @@ def test_quality(benchmark, baseline, setting, tmp_path_factory, bench_scale):
 
     def train_and_score() -> dict:
         trainer.train(setting, steps=steps, seed=recipe["seed"], out_dir=out_dir, quiet=True,
-                      checkpoint_every=steps, deterministic=True)
+                      checkpoint_every=steps, deterministic=True, batch_size=recipe.get("batch_size"),
+                      mixed_precision=recipe.get("mixed_precision"), jit_compile=recipe.get("jit_compile", False))
         return evaluate(str(out_dir), n=recipe["n"], seed=recipe["eval_seed"])
 
     benchmark.group = "quality"

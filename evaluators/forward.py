@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable
 
@@ -20,12 +21,22 @@ def compiled_forward(model) -> Callable:
     """
     import tensorflow as tf
 
+    _quiet_retracing_warning()
     if model not in _FORWARDS:
         spec = tf.TensorSpec([None, *model.input_shape[1:]], tf.float32)
         ref = weakref.ref(model)  # a strong reference in the value would keep the key alive forever
         _FORWARDS[model] = tf.function(lambda x: ref()(x, training=False), input_signature=[spec],
                                        jit_compile=True)
     return _FORWARDS[model]
+
+
+@functools.cache
+def _quiet_retracing_warning() -> None:
+    """Each model traces once by design (compare loads a new generator at every checkpoint), but
+    TensorFlow counts traces of the same lambda across models and warns of "excessive retracing"."""
+    import tensorflow as tf
+
+    tf.get_logger().addFilter(lambda record: "triggered tf.function retracing" not in record.getMessage())
 
 
 def batched(forward: Callable, x: np.ndarray, batch_size: int) -> list[np.ndarray]:

@@ -15,7 +15,9 @@ from wgan import trainer
 from wgan.compare_report import findings, ranking
 from wgan.errors import WganbenchError
 
-TINY = {"settings": ["gan", "wgan-gp"], "seeds": [0], "steps": 4, "points": 2, "n": 1000, "quiet": True}
+# Batch 16 without XLA: the defaults' XLA compiles would cost more than the tiny runs themselves.
+TINY = {"settings": ["gan", "wgan-gp"], "seeds": [0], "steps": 4, "points": 2, "n": 1000, "quiet": True,
+        "batch_size": 16, "jit_compile": False}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,8 @@ def compared(tmp_path_factory) -> tuple[Path, Path, list[Path]]:
     blocker = trainer.train("wgan-seed", steps=1, out_dir=runs / "wgan-s0", quiet=True)
     assert blocker[trainer.SUMMARY_STEPS] == 1
     written = cmp.compare(settings=[*TINY["settings"], "wgan"], seeds=TINY["seeds"], steps=TINY["steps"],
-                          points=TINY["points"], n=TINY["n"], out_dir=out, runs_dir=runs, quiet=True)
+                          points=TINY["points"], n=TINY["n"], batch_size=TINY["batch_size"],
+                          jit_compile=TINY["jit_compile"], out_dir=out, runs_dir=runs, quiet=True)
     return out, runs, written
 
 
@@ -38,6 +41,8 @@ def test_curves_have_a_row_per_checkpoint(compared):
     assert set(ok[cmp.SETTING]) == {"gan", "wgan-gp"}
     assert (ok[keys.FID] > 0).all() and (ok[cmp.WALL_S] > 0).all() and (ok[cmp.IMAGES_PER_S] > 0).all()
     assert (ok[keys.N] == TINY["n"]).all()
+    config = json.loads((runs / "gan-s0" / trainer.CONFIG_FILE).read_text())
+    assert config["setting"]["batch_size"] == TINY["batch_size"] and config["jit_compile"] is False
 
 
 def test_failing_run_is_reported_not_fatal(compared):
@@ -68,7 +73,8 @@ def test_second_compare_reuses_finished_runs(compared):
     summary = json.loads((runs / "gan-s0" / trainer.SUMMARY_FILE).read_text())
     shutil.rmtree(runs / "wgan-s0")  # the blocker is gone: only `wgan` trains now
     cmp.compare(settings=[*TINY["settings"], "wgan"], seeds=TINY["seeds"], steps=TINY["steps"],
-                points=TINY["points"], n=TINY["n"], out_dir=out, runs_dir=runs, quiet=True)
+                points=TINY["points"], n=TINY["n"], batch_size=TINY["batch_size"], jit_compile=TINY["jit_compile"],
+                out_dir=out, runs_dir=runs, quiet=True)
     assert (runs / "gan-s0" / cmp.SCORES_FILE).read_text() == before
     assert json.loads((runs / "gan-s0" / trainer.SUMMARY_FILE).read_text()) == summary
     assert pd.read_csv(out / "failures.csv").empty
@@ -91,6 +97,8 @@ def test_findings_are_computed_from_the_numbers():
 def test_bad_budgets_and_settings():
     with pytest.raises(WganbenchError, match="unknown setting 'dcgan'"):
         cmp.compare(settings=["dcgan"], steps=2)
+    with pytest.raises(WganbenchError, match="batch_size must be a non-negative integer"):
+        cmp.compare(steps=2, batch_size=-8)
     with pytest.raises(WganbenchError, match="exactly one budget"):
         cmp.Budget(None, None, 2)
     with pytest.raises(WganbenchError, match="positive"):

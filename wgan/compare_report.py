@@ -187,8 +187,11 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
     written += figures.values()
     budget = (f"{meta['steps']} generator steps" if meta["steps"] else f"{meta['budget_seconds']:g} s of training")
     intro = (f"Settings {', '.join(meta['settings'])}; seeds {', '.join(map(str, meta['seeds']))}; an equal budget "
-             f"of {budget} per run, scored at {meta['points']} checkpoints on {meta['n']:,} samples each against the "
-             f"10,000 MNIST test images; {meta['mixed_precision']} on {platform.processor() or platform.machine()} "
+             f"of {budget} per run at batch {meta['batch_size']}, models at width "
+             f"{meta['width']} (the notebook's is 64), scored at {meta['points']} "
+             f"checkpoints on {meta['n']:,} samples each against the 10,000 MNIST test images; "
+             f"{meta['mixed_precision']}{', XLA' if meta['jit_compile'] else ''} on "
+             f"{platform.processor() or platform.machine()} "
              "(CPU). Scores use the suite's own MNIST classifier; FID is in its feature space, so compare it "
              "within this suite, not with Inception-FID values.")
     sections = [("Final scores (mean ± std over seeds)", shown), ("Cost", cost), ("Ranking", rank)]
