@@ -38,10 +38,13 @@ def test_quality(benchmark, baseline, setting, tmp_path_factory, bench_scale):
     steps = max(1, round(recipe["steps"] * (QUICK_FRACTION if quick else STEPS_SCALE)))
     out_dir = tmp_path_factory.mktemp(f"quality-{setting}")
 
+    # The quick check skips XLA: its compile would cost more than the tenth of a recipe it trains.
+    jit_compile = bool(recipe.get("jit_compile")) and not quick
+
     def train_and_score() -> dict:
-        trainer.train(setting, steps=steps, seed=recipe["seed"], out_dir=out_dir, quiet=True,
-                      checkpoint_every=steps, deterministic=True, batch_size=recipe.get("batch_size"),
-                      mixed_precision=recipe.get("mixed_precision"), jit_compile=recipe.get("jit_compile", False))
+        trainer.train(setting, steps=steps, seed=recipe["seed"], out_dir=out_dir, quiet=True, checkpoint_every=steps,
+                      deterministic=True, width=recipe.get("width"), batch_size=recipe.get("batch_size"),
+                      mixed_precision=recipe.get("mixed_precision"), jit_compile=jit_compile)
         return evaluate(str(out_dir), n=recipe["n"], seed=recipe["eval_seed"])
 
     benchmark.group = "quality"

@@ -39,14 +39,15 @@ def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
 
 def _mean_std(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     grouped = frame.groupby(SETTING, sort=False)[columns]
-    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    mean, std = grouped.mean(), grouped.std(ddof=1)  # NaN for one seed: no spread was measured
     return mean.join(std, lsuffix="_mean", rsuffix="_std").join(grouped.size().rename("seeds"))
 
 
 def final_scores(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(numeric table for CSV, 'mean ± std' table for reading), one row per setting."""
     stats = _mean_std(final, SCORE_COLUMNS)
-    shown = pd.DataFrame({c: [f"{m:.4g} ± {s:.2g}" for m, s in zip(stats[f"{c}_mean"], stats[f"{c}_std"])]
+    shown = pd.DataFrame({c: [f"{m:.4g}" if pd.isna(s) else f"{m:.4g} ± {s:.2g}"
+                              for m, s in zip(stats[f"{c}_mean"], stats[f"{c}_std"])]
                           for c in SCORE_COLUMNS}, index=stats.index)
     shown.insert(0, "seeds", stats["seeds"])
     return stats.reset_index(), shown.reset_index()
@@ -84,17 +85,19 @@ def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str
              f"covered); `{worst}` the highest ({fid[worst]:.1f})."]
     for a, b, what in (("wgan-seed", "gan", "the notebook's clipped WGAN versus its DCGAN"),
                        ("wgan", "wgan-seed", "the paper's WGAN recipe versus the notebook's"),
-                       ("wgan-gp", "wgan", "the gradient penalty versus weight clipping")):
+                       ("wgan-gp", "wgan", "the gradient penalty versus weight clipping"),
+                       ("wgan-gp", "gan", "the gradient-penalty WGAN versus the DCGAN")):
         if a in fid and b in fid:
             verb = "trails" if fid[a] > fid[b] else "beats"
             lines.append(f"{what.capitalize()}: `{a}` {verb} `{b}` on FID ({fid[a]:.1f} vs {fid[b]:.1f}, "
                          f"{100 * (fid[a] - fid[b]) / fid[b]:+.0f}%).")
     rate = cost.set_index(SETTING)["images_per_s"]
     lines.append(f"Fastest training: `{rate.idxmax()}` at {rate.max():.0f} images/s; slowest: `{rate.idxmin()}` at "
-                 f"{rate.min():.0f} images/s.")
+                 f"{rate.min():.0f} images/s (a critic update consumes one batch, so n_critic 5 costs 5 batches per "
+                 "generator step).")
     reached = cost.set_index(SETTING)[f"s_to_fid_{target:g}"].dropna()
-    lines.append(f"FID ≤ {target:g} was reached by " + (", ".join(f"`{s}` after {t:.0f}s" for s, t in reached.items())
-                                                      if len(reached) else "no setting") + " of training.")
+    lines.append(f"FID ≤ {target:g} was reached by " + ", ".join(f"`{s}` after {t:.0f}s" for s, t in reached.items())
+                 + " of training." if len(reached) else f"No setting reached FID ≤ {target:g} within its budget.")
     return lines
 
 

@@ -124,6 +124,7 @@ def candidate_scores(candidate: str, *, n: int, seed: int) -> tuple[str | None, 
     summary = json.loads((run / trainer.SUMMARY_FILE).read_text()) if (run / trainer.SUMMARY_FILE).exists() else {}
     setting = config.get("setting", {}).get("name")
     recipe = {"seed": config.get("seed"), "steps": summary.get(trainer.SUMMARY_STEPS),
+              "width": config.get("setting", {}).get("width"),
               "batch_size": config.get("setting", {}).get("batch_size"),
               "mixed_precision": config.get("mixed_precision"), "jit_compile": config.get("jit_compile", False),
               "n": n, "eval_seed": seed}

@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "out_dir": None,           # results/runs/<setting>-s<seed>
     "budget_seconds": None,    # stop after this much training wall time (counted across resumes)
     "batch_size": None,        # the setting's
+    "width": None,             # the setting's (the notebook's 64)
     "mixed_precision": None,   # or "bfloat16"
     "strategy": None,          # or "mirrored"
     "lipschitz": None,         # clipping implementation for clipping settings: DEFAULT_IMPLEMENTATION
@@ -565,7 +566,8 @@ def _summary(out: Path, setting: Setting, seed: int, steps: int, wall_seconds: f
 def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed: int = DEFAULTS["seed"],
           out_dir: str | os.PathLike | None = DEFAULTS["out_dir"],
           budget_seconds: float | None = DEFAULTS["budget_seconds"],
-          batch_size: int | None = DEFAULTS["batch_size"], mixed_precision: str | None = DEFAULTS["mixed_precision"],
+          batch_size: int | None = DEFAULTS["batch_size"], width: int | None = DEFAULTS["width"],
+          mixed_precision: str | None = DEFAULTS["mixed_precision"],
           strategy: str | tf.distribute.Strategy | None = DEFAULTS["strategy"],
           lipschitz: str | None = DEFAULTS["lipschitz"], resume: bool = DEFAULTS["resume"],
           force: bool = DEFAULTS["force"], checkpoint_every: int = DEFAULTS["checkpoint_every"],
@@ -582,6 +584,7 @@ def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed
     setting = get_setting(setting)
     _check_count("steps", steps, int)
     _check_count("batch_size", batch_size, int)
+    _check_count("width", width, int)
     _check_count("checkpoint_every", checkpoint_every, int)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise WganbenchError(f"seed must be a non-negative integer, got {seed!r}")
@@ -591,6 +594,8 @@ def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed
         steps = DEFAULT_STEPS
     if batch_size is not None:
         setting = replace(setting, batch_size=batch_size)
+    if width is not None:
+        setting = replace(setting, width=width)
     if lipschitz is not None:
         check_implementation(lipschitz)
     out = Path(out_dir) if out_dir is not None else RUNS_ROOT / f"{setting.name}-s{seed}"
@@ -673,6 +678,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget-seconds", type=float, default=d["budget_seconds"],
                         help="stop after this much training wall time, counted across resumes")
     parser.add_argument("--batch-size", type=int, default=d["batch_size"], help="override the setting's batch size")
+    parser.add_argument("--width", type=int, default=d["width"],
+                        help="override the models' width (narrowest feature map; the notebook's is 64)")
     parser.add_argument("--mixed-precision", choices=["bfloat16"], default=d["mixed_precision"],
                         help="compute in bfloat16 (Keras mixed precision; variables and losses stay float32); "
                         "on a CPU without native bfloat16 (AVX512-BF16/AMX) add --jit-compile")
