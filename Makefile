@@ -31,9 +31,9 @@ bench: $(STAMP)
 BASELINE_RUNS := results/runs/baseline
 BASELINE_FLAGS := --seed 0 --width 16 --batch-size 64 --jit-compile --force --quiet
 baseline: $(STAMP)
-	$(BIN)/wganbench train gan --steps 800 --checkpoint-every 800 --out-dir $(BASELINE_RUNS)/gan $(BASELINE_FLAGS)
+	$(BIN)/wganbench train gan --steps 1200 --checkpoint-every 1200 --out-dir $(BASELINE_RUNS)/gan $(BASELINE_FLAGS)
 	$(BIN)/wganbench gate $(BASELINE_RUNS)/gan --update-baseline
-	$(BIN)/wganbench train wgan-gp --steps 160 --checkpoint-every 160 --out-dir $(BASELINE_RUNS)/wgan-gp $(BASELINE_FLAGS)
+	$(BIN)/wganbench train wgan-gp --steps 300 --checkpoint-every 300 --out-dir $(BASELINE_RUNS)/wgan-gp $(BASELINE_FLAGS)
 	$(BIN)/wganbench gate $(BASELINE_RUNS)/wgan-gp --update-baseline
 
 data: $(STAMP)

@@ -156,8 +156,8 @@ def run_benchmark(benchmark, scale: Scale, fn: Callable[..., Any], *args: Any,
     """Warm ``fn`` up, then time it with ``benchmark.pedantic``; returns (last result, reference times).
 
     The first call traces and compiles (``reference`` is called too); a second call sizes the rounds
-    to the scale's budget (or ``budget`` seconds), unless the first already overran it: then the
-    minimum rounds it is, without the extra call. pytest-benchmark times neither. With
+    to the scale's budget (or ``budget`` seconds), unless the first shows that only the minimum
+    rounds fit: then the minimum it is, without the extra call. pytest-benchmark times neither. With
     ``reference``, every round first runs ``reference()`` in pedantic's untimed setup and records its
     duration, so reference and target alternate call by call. With benchmarks disabled (a smoke
     test) ``fn`` runs once.
@@ -176,7 +176,7 @@ def run_benchmark(benchmark, scale: Scale, fn: Callable[..., Any], *args: Any,
         return timed_call(fn, *args) + (timed_call(reference) if reference is not None else 0.0)
 
     per_round = one_round()
-    if per_round < budget:
+    if per_round * scale.min_rounds < budget:  # more than the minimum rounds may fit: size them on a warm call
         per_round = one_round()
     result = benchmark.pedantic(fn, args=args, setup=setup, rounds=scale.rounds(per_round, budget))
     return result, reference_times

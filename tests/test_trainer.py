@@ -160,6 +160,7 @@ def test_corrupt_checkpoint_is_refused(runs, x_train, tmp_path) -> None:
     ({"steps": 0}, "steps must be a positive int"),
     ({"steps": -5}, "steps must be a positive int"),
     ({"batch_size": 0}, "batch_size must be a positive int"),
+    ({"width": -16}, "width must be a positive int"),
     ({"budget_seconds": -1.0}, "budget_seconds must be a positive number"),
     ({"lipschitz": "clamp"}, "unknown clipping implementation"),
     ({"mixed_precision": "float16"}, "unknown mixed precision"),

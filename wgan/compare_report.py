@@ -86,10 +86,10 @@ def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str
     for a, b, what in (("wgan-seed", "gan", "the notebook's clipped WGAN versus its DCGAN"),
                        ("wgan", "wgan-seed", "the paper's WGAN recipe versus the notebook's"),
                        ("wgan-gp", "wgan", "the gradient penalty versus weight clipping"),
-                       ("wgan-gp", "gan", "the gradient-penalty WGAN versus the DCGAN")):
+                       ("wgan-gp", "gan", "the gradient-penalty WGAN versus the cross-entropy GAN")):
         if a in fid and b in fid:
             verb = "trails" if fid[a] > fid[b] else "beats"
-            lines.append(f"{what.capitalize()}: `{a}` {verb} `{b}` on FID ({fid[a]:.1f} vs {fid[b]:.1f}, "
+            lines.append(f"{what[0].upper() + what[1:]}: `{a}` {verb} `{b}` on FID ({fid[a]:.1f} vs {fid[b]:.1f}, "
                          f"{100 * (fid[a] - fid[b]) / fid[b]:+.0f}%).")
     rate = cost.set_index(SETTING)["images_per_s"]
     lines.append(f"Fastest training: `{rate.idxmax()}` at {rate.max():.0f} images/s; slowest: `{rate.idxmin()}` at "
