@@ -100,7 +100,7 @@ def sanity_table(*, metrics: Collection[str] = METRICS, seed: int = DEFAULTS["se
     return pd.DataFrame(rows)
 
 
-def test_set_inception_score(mnist: MnistArrays | None = None) -> float:
+def inception_score_of_test_set(mnist: MnistArrays | None = None) -> float:
     """The inception score of the 10,000 test images themselves: what real digits score."""
     _, logits = load_classifier(verbose=False).features_and_logits(scale_images((mnist or load_mnist())[1][0]))
     return inception_score(logits, DEFAULTS["splits"])[0]
@@ -119,7 +119,7 @@ def write_table(table: pd.DataFrame, out_dir: Path = RESULTS) -> tuple[Path, Pat
         "Degradations are applied to a 10k training subset, never to the reference itself. "
         "Lower is better for FID, KID and the KLs; higher for IS, precision, recall, density and coverage. "
         "`modes_covered` counts digit classes holding at least 1% of the samples. "
-        f"For scale: the test images' own inception score is {test_set_inception_score():.3f}.\n\n")
+        f"For scale: the test images' own inception score is {inception_score_of_test_set():.3f}.\n\n")
     write_text(md, header + table.to_markdown(index=False, floatfmt=".4g") + "\n")
     write_text(csv, table.to_csv(index=False))
     return md, csv

@@ -63,6 +63,8 @@ def test_report_files(compared):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
     assert "## What the numbers show" in report and "![FID versus generator step](fid_vs_step.png)" in report
+    html = (out / "report.html").read_text()
+    assert "<code>gan</code>" in html and "`" not in html  # Markdown code spans rendered, not left raw
     shares = pd.read_csv(out / "class_shares.csv").set_index(cmp.SETTING)
     assert shares.sum(axis=1).round(6).eq(1.0).all()
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluators.sanity import (BLUR, HALVES, NOISE, REMOVED, REMOVED_CLASSES, SINGLE, TRAIN, UNIFORM, sanity_table,
-                               test_set_inception_score)
+                               inception_score_of_test_set)
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def test_training_set_scores_best(table, mnist) -> None:
     train = group(table, TRAIN).iloc[0]
     assert train["fid"] == table["fid"].min()
     assert train["fid"] < 0.02 * group(table, UNIFORM).iloc[0]["fid"]
-    assert abs(train["is_mean"] - test_set_inception_score(mnist)) < 0.3
+    assert abs(train["is_mean"] - inception_score_of_test_set(mnist)) < 0.3
 
 
 def test_uniform_noise_scores_worst(table) -> None:

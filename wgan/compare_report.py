@@ -8,6 +8,8 @@ curves, failures) and four figures (FID vs step, FID vs wall-clock, sample grids
 from __future__ import annotations
 
 import platform
+import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,11 @@ def ranking(stats: pd.DataFrame) -> pd.DataFrame:
     table = stats[cols].sort_values(f"{keys.FID}_mean").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
+
+
+def _inline_html(text: str) -> str:
+    """Markdown's `code` spans as HTML <code>, everything else escaped."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text, quote=False))
 
 
 def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str]:
@@ -201,9 +208,10 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
     if not failures.empty:
         sections.append(("Failed runs", failures))
     md = ["# wganbench: GAN vs WGAN settings on MNIST", "", intro, "", "## What the numbers show", ""]
-    md += [f"- {line}" for line in findings(stats, cost, meta["target_fid"])] + [""]
+    lines = findings(stats, cost, meta["target_fid"])
+    md += [f"- {line}" for line in lines] + [""]
     html = [f"<h1>wganbench: GAN vs WGAN settings on MNIST</h1><p>{intro}</p><h2>What the numbers show</h2><ul>"]
-    html += [f"<li>{line}</li>" for line in findings(stats, cost, meta["target_fid"])] + ["</ul>"]
+    html += [f"<li>{_inline_html(line)}</li>" for line in lines] + ["</ul>"]
     for title, table in sections:
         md += [f"## {title}", "", table.to_markdown(index=False, floatfmt=".4g"), ""]
         html += [f"<h2>{title}</h2>", table.to_html(index=False, float_format=lambda v: f"{v:.4g}")]
