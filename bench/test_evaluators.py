@@ -6,8 +6,9 @@ PRDC near its same-distribution values), against the cached statistics of the 10
 images that ``evaluate`` uses. Classifier, reference statistics, samples and their features are
 built once per module, outside the timed calls; each metric group (FID, IS, mode coverage, KID,
 PRDC) is timed through :func:`evaluators.suite.score` on those arrays, as ``evaluate`` runs it.
-Generation times the notebook's generator (its cost does not depend on its weights) on ``eval_n``
-latents, alone and inside ``evaluate`` (generation, classifier pass and every metric).
+Generation is timed per generator width of the scale (16, the main job's; ``big`` adds the
+notebook's 64: its cost does not depend on the weights) on ``eval_n`` latents; the whole
+``evaluate`` (generation, classifier pass and every metric) runs on a generator of the main job's width.
 
 Goal: the whole ``evaluate`` of 10,000 generated samples under 15 s (``goal_s`` in ``extra_info``).
 """
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench.conftest import Scale, run_benchmark
+from bench.conftest import Scale, run_benchmark, scale_from
 from evaluators import DEFAULTS, evaluate, suite
 from evaluators.classifier import Classifier, load_classifier
 from evaluators.mode_coverage import MODES_COVERED
@@ -97,29 +98,35 @@ def test_metric(benchmark, bench_scale, inputs: Inputs, metric: str) -> None:
     assert real_vs_real(row), row
 
 
-def test_evaluate(benchmark, bench_scale, inputs: Inputs) -> None:
-    """The whole public call on an array: classifier pass, then every metric (caches already warm)."""
-    row = record(benchmark, bench_scale, evaluate, inputs.samples, n=bench_scale.eval_n,
-                 kid_subsets=bench_scale.kid_subsets)
-    assert set(row) == set(suite.ROW_KEYS) and real_vs_real(row), row
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "generator_width" in metafunc.fixturenames:
+        widths = scale_from(metafunc.config).generator_widths
+        metafunc.parametrize("generator_width", widths, ids=[f"w{w}" for w in widths])
 
 
-def test_generate(benchmark, bench_scale) -> None:
-    """``eval_n`` samples from the notebook's generator through the public call (forward traced once)."""
+def test_generate(benchmark, bench_scale, generator_width: int) -> None:
+    """``eval_n`` samples from a generator of this width through the public call (forward traced once)."""
     from wgan.models import make_generator
 
-    generator = make_generator()
+    generator = make_generator(width=generator_width)
     images = record(benchmark, bench_scale, suite.generate, generator, bench_scale.eval_n)
+    benchmark.extra_info["generator_width"] = generator_width
     assert images.shape == (bench_scale.eval_n, 28, 28, 1)
     assert np.all(np.abs(images) <= 1.0)  # tanh output
 
 
 def test_evaluate_generator(benchmark, bench_scale, inputs: Inputs) -> None:
-    """The public call on the notebook's generator: generation, classifier pass, every metric."""
+    """The public call on a generator of the main job's width: generation, classifier pass, every metric.
+
+    (The notebook's 4× wider generator adds the difference of the two ``test_generate`` widths.)
+    """
+    from wgan.compare import DEFAULTS as COMPARE_DEFAULTS
     from wgan.models import make_generator
 
-    row = record(benchmark, bench_scale, evaluate, make_generator(), n=bench_scale.eval_n,
+    width = COMPARE_DEFAULTS["width"]
+    row = record(benchmark, bench_scale, evaluate, make_generator(width=width), n=bench_scale.eval_n,
                  kid_subsets=bench_scale.kid_subsets)
+    benchmark.extra_info["generator_width"] = width
     assert set(row) == set(suite.ROW_KEYS) and all(math.isfinite(float(v)) for v in row.values()), row
     assert row[suite.FID] > 100  # an untrained generator's blobs are nothing like digits
     benchmark.extra_info["goal_s"] = EVALUATE_GOAL_S

@@ -22,7 +22,8 @@ NOTEBOOK_VARIANT = "notebook"
 # reference_ms: the unclipped step the overhead is relative to (clipping); the quality group's
 # steps, gate verdict and FID; goal_s: the evaluators' time goal.
 INFO_COLUMNS = ["setting", "variant", "lipschitz", "batch", "precision", "images_per_s", "speedup_paired",
-                "overhead_pct", "reference_ms", "steps", "score_fid", "score_modes_covered", "gate", "n", "goal_s"]
+                "overhead_pct", "reference_ms", "steps", "score_fid", "score_modes_covered", "gate", "n", "generator_width",
+                "goal_s"]
 
 
 def bench_frame(bench_json: dict) -> pd.DataFrame:
