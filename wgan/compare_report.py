@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on CI
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 import numpy as np
 import pandas as pd
 
@@ -88,7 +89,7 @@ def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str
     fid = stats.set_index(SETTING)[f"{keys.FID}_mean"]
     modes = stats.set_index(SETTING)[f"{keys.MODES_COVERED}_mean"]
     best, worst = fid.idxmin(), fid.idxmax()
-    lines = [f"`{best}` reaches the lowest final FID ({fid[best]:.1f}, {modes[best]:.1f} of 10 digit classes "
+    lines = [f"`{best}` reaches the lowest final FID ({fid[best]:.1f}, {modes[best]:.3g} of 10 digit classes "
              f"covered); `{worst}` the highest ({fid[worst]:.1f})."]
     for a, b, what in (("wgan-seed", "gan", "the notebook's clipped WGAN versus its DCGAN"),
                        ("wgan", "wgan-seed", "the paper's WGAN recipe versus the notebook's"),
@@ -119,6 +120,8 @@ def _band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str) -> Path:
     ax.set_xlabel(xlabel)
     ax.set_ylabel("FID (classifier features, lower is better)")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # plain 150, not 1.5 × 10²
+    ax.yaxis.set_minor_formatter(ScalarFormatter())
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

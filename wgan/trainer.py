@@ -639,7 +639,7 @@ def train(setting: str | Setting, *, steps: int | None = DEFAULTS["steps"], seed
 
     if data is None:
         from wgan.data import load_mnist
-        data = load_mnist()[0][0]
+        data = load_mnist(verbose=not quiet)[0][0]  # says so when a first run fetches MNIST
     dataset = training_data(data, setting.batch_size, setting.n_critic, seed=seed, start_step=start_step)
     recorder = RunRecorder(out, manager, history, start_step=start_step, wall_before=wall_before, steps=steps,
                            budget_seconds=budget_seconds,
