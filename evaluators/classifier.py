@@ -1,8 +1,12 @@
 """The suite's own MNIST classifier: trained once with a fixed seed, cached, then a feature extractor.
 
 Every score in wganbench is measured through this network (DESIGN.md §5): its penultimate layer
-(after the ReLU) gives the features for FID, KID and PRDC, its last layer the logits for the
-inception score and mode coverage. It is trained on the 60,000 real training images and cached
+gives the features for FID, KID and PRDC, its last layer the logits for the inception score and
+mode coverage. The penultimate layer is the flattened last conv block (3×3×64 = 576 values after
+ReLU and max-pooling), not a dense layer: a dense ReLU layer maps whatever it does not recognise
+(uniform noise, blobs) toward the origin, near the mean of real digits, so FID ranked pixel noise
+better than a single digit class. Spatial conv features keep "strokes everywhere" far from digits
+(results/evaluator_sanity.md). It is trained on the 60,000 real training images and cached
 under ``$WGANBENCH_HOME/classifier/<hash>/``, where the hash covers the architecture, the training
 config and the SHA-256 of the MNIST files, so any change to one of them trains a new classifier.
 """
@@ -35,9 +39,8 @@ META_FILE = "meta.json"
 class ClassifierConfig:
     """Architecture and training recipe; every field enters the cache hash."""
 
-    conv_filters: tuple[int, ...] = (32, 64)  # 3×3 conv → ReLU → 2×2 max-pool, per entry
-    dense_units: int = 128                    # the feature layer
-    dropout: float = 0.3                      # after the feature layer only: more slows a short run down
+    conv_filters: tuple[int, ...] = (32, 64, 64)  # 3×3 conv → ReLU → 2×2 max-pool, per entry: 28 → 14 → 7 → 3
+    dropout: float = 0.3                          # between the features and the logits
     epochs: int = 5
     batch_size: int = 128
     learning_rate: float = 2e-3               # Adam, cosine-decayed to 0 over the run
@@ -54,8 +57,7 @@ def build_model(config: ClassifierConfig):
     for i, filters in enumerate(config.conv_filters):
         model.add(layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}"))
         model.add(layers.MaxPooling2D(name=f"pool{i}"))
-    model.add(layers.Flatten(name="flatten"))
-    model.add(layers.Dense(config.dense_units, activation="relu", name=FEATURES_LAYER))
+    model.add(layers.Flatten(name=FEATURES_LAYER))
     model.add(layers.Dropout(config.dropout, name="dropout"))
     model.add(layers.Dense(10, name=LOGITS_LAYER))
     return model
@@ -86,7 +88,7 @@ class Classifier:
 
     @property
     def feature_dim(self) -> int:
-        return int(self.model.get_layer(FEATURES_LAYER).units)
+        return int(self.model.get_layer(FEATURES_LAYER).output.shape[-1])
 
     def features_and_logits(self, images: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
         """float32 [N, 28, 28, 1] in [-1, 1] → (features [N, feature_dim], logits [N, 10]), float32."""
@@ -103,10 +105,17 @@ def cache_dir(config: ClassifierConfig) -> Path:
 
 
 def train(config: ClassifierConfig, *, verbose: bool = True) -> tuple[object, dict]:
-    """Train the classifier on the real training set; returns (model, meta with test accuracy and time)."""
-    import keras
+    """Train the classifier on the real training set; returns (model, meta with test accuracy and time).
 
-    (x_train, y_train), (x_test, y_test) = load_mnist()
+    Op determinism makes every machine of one kind train the same weights (measured: bit-identical in
+    two processes), so a quality baseline scored here reproduces on a fresh CI machine. It is
+    process-wide and one-way, as the trainer's default is.
+    """
+    import keras
+    import tensorflow as tf
+
+    (x_train, y_train), (x_test, y_test) = load_mnist(verbose=verbose)
+    tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     steps = config.epochs * -(-len(x_train) // config.batch_size)

@@ -30,6 +30,7 @@ def test_heads_are_relu_features_and_logits_independent_of_batch_size(classifier
     _, (x_test, y_test) = mnist
     images = scale_images(x_test[:700])
     features, logits = classifier.features_and_logits(images, batch_size=1000)
+    assert classifier.feature_dim == 3 * 3 * 64  # the last conv block, flattened
     assert features.shape == (700, classifier.feature_dim) and logits.shape == (700, 10)
     assert features.min() >= 0.0  # taken after the ReLU
     small_f, small_l = classifier.features_and_logits(images, batch_size=64)
@@ -53,5 +54,5 @@ def test_second_load_uses_the_cache(classifier: Classifier, mnist) -> None:
 def test_hash_covers_architecture_and_training_config() -> None:
     base = ClassifierConfig()
     assert classifier_hash(base) == classifier_hash(ClassifierConfig())
-    variants = [replace(base, dense_units=64), replace(base, epochs=base.epochs + 1), replace(base, seed=1)]
+    variants = [replace(base, conv_filters=(32, 64, 32)), replace(base, epochs=base.epochs + 1), replace(base, seed=1)]
     assert len({classifier_hash(c) for c in [base, *variants]}) == 4

@@ -46,12 +46,10 @@ def test_training_set_scores_best(table, mnist) -> None:
 def test_uniform_noise_scores_worst(table) -> None:
     uniform = group(table, UNIFORM).iloc[0]
     others = table[table["group"] != UNIFORM]
-    assert uniform["confident_share"] < others["confident_share"].min()  # nothing in it reads as a digit
-    # On FID, noise is worse than every set that still holds readable digits of all ten classes. FID
-    # ranks a collapse onto one class and 2 px blur (blobs) about as far off as noise: see
-    # results/evaluator_sanity.md.
-    readable = others[(others["modes_covered"] == 10) & (others["confident_share"] > 0.5)]
-    assert len(readable) >= 8 and uniform["fid"] > readable["fid"].max()
+    assert uniform["fid"] > others["fid"].max(), table["fid"]  # worse than 2 px blur and a single class too
+    # IS: as low as a single class (≈ 1); the classifier puts noise in one class, often confidently,
+    # which is why FID is read on conv features rather than on what the classifier believes.
+    assert uniform["is_mean"] < others.loc[others["group"] != SINGLE, "is_mean"].min()
 
 
 def test_test_halves_show_the_nist_writer_shift(table) -> None:
