@@ -10,7 +10,9 @@ neighbour in its own set (itself excluded), real X = {x_i} (N) and fake Y = {y_j
     coverage  = 1/N Σ_i 1[min_j ‖x_i − y_j‖ < r_k(x_i)]
 
 Distances are compared squared (same order, no square roots) and computed in blocks of rows, so a
-10,000 × 10,000 problem holds a few [chunk, 10,000] float64 blocks at a time, never the full matrix.
+10,000 × 10,000 problem holds a few [chunk, 10,000] blocks at a time, never the full matrix. They are
+computed in the features' dtype: float32 for the classifier's features, as in the authors' code
+(sklearn's pairwise distances on float32 features), at twice float64's speed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from evaluators.validation import check_features
+from evaluators.validation import check_feature_pair, check_features
 from wgan.errors import WganbenchError
 
 PRECISION = "precision"
@@ -42,11 +44,12 @@ def _sq_distance_blocks(a: np.ndarray, b: np.ndarray, chunk: int) -> Iterator[tu
 
 
 def knn_sq_radii(features: np.ndarray, k: int = 5, chunk: int = 1024) -> np.ndarray:
-    """Squared distance from each row to its k-th nearest other row, float64 [N]."""
-    f = check_features(features, "features").astype(np.float64, copy=False)
+    """Squared distance from each row to its k-th nearest other row, [N] in the features' float dtype."""
+    f = check_features(features, "features")
+    f = f.astype(np.result_type(f.dtype, np.float32), copy=False)
     if not 1 <= k < len(f):
         raise WganbenchError(f"PRDC: k={k} nearest neighbours need at least k + 1 = {k + 1} samples, got {len(f)}")
-    radii = np.empty(len(f))
+    radii = np.empty(len(f), f.dtype)
     for rows, block in _sq_distance_blocks(f, f, chunk):
         # Column k of the partition: index 0 is the row itself (distance 0), as in the paper's code.
         radii[rows] = np.partition(block, k, axis=1)[:, k]
@@ -59,12 +62,8 @@ def prdc(real: np.ndarray, fake: np.ndarray, *, k: int = 5, real_sq_radii: np.nd
 
     ``real_sq_radii`` may pass cached ``knn_sq_radii(real, k)`` for a fixed reference set.
     """
-    real = check_features(real, "real features").astype(np.float64, copy=False)
-    fake = check_features(fake, "fake features").astype(np.float64, copy=False)
-    if real.shape[1] != fake.shape[1]:
-        raise WganbenchError(f"PRDC: real features have dimension {real.shape[1]}, fake {fake.shape[1]}; "
-                             "expected the same")
-    real_r = knn_sq_radii(real, k, chunk) if real_sq_radii is None else np.asarray(real_sq_radii, np.float64)
+    real, fake = check_feature_pair(real, fake, "PRDC")
+    real_r = knn_sq_radii(real, k, chunk) if real_sq_radii is None else np.asarray(real_sq_radii, real.dtype)
     if real_r.shape != (len(real),):
         raise WganbenchError(f"PRDC: real_sq_radii has shape {real_r.shape}, expected ({len(real)},)")
     fake_r = knn_sq_radii(fake, k, chunk)

@@ -70,9 +70,13 @@ def reference_from_images(images: np.ndarray, *, classifier: Classifier | None =
     return Reference(features, mu, sigma, class_counts(logits) / len(logits), knn_sq_radii(features, k), k)
 
 
+# Bumped when the cached statistics are computed differently (2: k-NN radii from float32 distances).
+_REFERENCE_VERSION = 2
+
+
 @functools.cache
 def _cached_reference(split: str, k: int, classifier: Classifier) -> Reference:
-    path = wganbench_home() / "reference" / f"{split}-{classifier.hash[:16]}-k{k}.npz"
+    path = wganbench_home() / "reference" / f"{split}-{classifier.hash[:16]}-k{k}-v{_REFERENCE_VERSION}.npz"
     if path.is_file():
         with np.load(path) as npz:
             return Reference(**{key: npz[key] for key in ("features", "mu", "sigma", "class_share", "sq_radii")}, k=k)

@@ -20,6 +20,19 @@ def check_features(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
+def check_feature_pair(real: np.ndarray, fake: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Checked real and fake [N, d] features of one d, cast to one float dtype: float32 when both are
+    float32 (the classifier's output) or narrower, else float64. The pairwise metrics (KID, PRDC) run
+    their matrix products in that dtype: float32 BLAS is twice as fast, and float32 features carry no
+    more precision than that anyway."""
+    real, fake = check_features(real, f"{metric}: real features"), check_features(fake, f"{metric}: fake features")
+    if real.shape[1] != fake.shape[1]:
+        raise WganbenchError(f"{metric}: real features have dimension {real.shape[1]}, fake {fake.shape[1]}; "
+                             "expected the same")
+    dtype = np.result_type(real.dtype, fake.dtype, np.float32)
+    return real.astype(dtype, copy=False), fake.astype(dtype, copy=False)
+
+
 def check_samples(x: np.ndarray, name: str = "samples") -> np.ndarray:
     """Validate image samples and return them as float32 [N, 28, 28, 1] in [-1, 1] (DESIGN.md §5)."""
     x = np.asarray(x)
