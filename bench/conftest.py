@@ -104,6 +104,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     import keras
     import tensorflow as tf
 
+    from wgan import ONEDNN_ENV
+
     flags, model = _proc_cpuinfo()
     machine_info.update({
         "tensorflow": tf.__version__,
@@ -111,6 +113,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         "cpu_model": model or platform.processor(),
         "cpu_flags": {flag: flag in flags for flag in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
                                                        "amx_tile")},
+        # wganbench turns TensorFlow's oneDNN kernels on (wgan/__init__.py); "0" means Eigen's.
+        "tf_enable_onednn_opts": os.environ.get(ONEDNN_ENV),
         "threads": {
             "os_cpu_count": os.cpu_count(),
             "affinity": len(os.sched_getaffinity(0)),

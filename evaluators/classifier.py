@@ -17,6 +17,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 
 from evaluators.forward import batched, compiled_forward
 from evaluators.validation import IMAGE_SHAPE
+from wgan import ONEDNN_ENV
 from wgan.data import FILES, load_mnist, scale_images, wganbench_home
 from wgan.errors import WganbenchError
 from wgan.io import atomic_write
@@ -64,11 +66,13 @@ def build_model(config: ClassifierConfig):
 
 
 def classifier_hash(config: ClassifierConfig) -> str:
-    """SHA-256 over the model's Keras config, the training config and the MNIST files' checksums."""
+    """SHA-256 over the model's Keras config, the training config, the MNIST files' checksums and
+    whether TensorFlow's oneDNN kernels are on (they train different weights)."""
     payload = {
         "architecture": build_model(config).get_config(),
         "training": asdict(config),
         "data": {key: spec.sha256 for key, spec in FILES.items()},
+        "kernels": {ONEDNN_ENV: os.environ.get(ONEDNN_ENV)},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from evaluators.classifier import (MODEL_FILE, Classifier, ClassifierConfig, cache_dir, classifier_hash,
                                    load_classifier)
+from wgan import ONEDNN_ENV
 from wgan.data import scale_images
 
 pytestmark = pytest.mark.slow
@@ -56,3 +58,11 @@ def test_hash_covers_architecture_and_training_config() -> None:
     assert classifier_hash(base) == classifier_hash(ClassifierConfig())
     variants = [replace(base, conv_filters=(32, 64, 32)), replace(base, epochs=base.epochs + 1), replace(base, seed=1)]
     assert len({classifier_hash(c) for c in [base, *variants]}) == 4
+
+
+def test_hash_covers_the_onednn_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    # oneDNN and Eigen kernels round differently and train different weights.
+    assert os.environ[ONEDNN_ENV] == "1"  # the suite's default (wgan/__init__.py)
+    base = classifier_hash(ClassifierConfig())
+    monkeypatch.setenv(ONEDNN_ENV, "0")
+    assert classifier_hash(ClassifierConfig()) != base

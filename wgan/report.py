@@ -50,12 +50,18 @@ def _speedups(frame: pd.DataFrame) -> pd.Series:
     return frame["images_per_s"] / frame["batch"].map(notebook)
 
 
+# TF_ENABLE_ONEDNN_OPTS as the benchmark run recorded it (bench/conftest.py); unset means TF's default.
+_ONEDNN_STATE = {"1": "on", "true": "on", "0": "off", "false": "off"}
+
+
 def render(frame: pd.DataFrame, machine: dict) -> str:
     """Markdown: a header naming the machine, then one table per group with the empty columns dropped."""
     lines = ["# wganbench benchmark report", "",
              f"Machine: {machine.get('cpu', {}).get('brand_raw', machine.get('processor', '?'))}, "
              f"{machine.get('cpu', {}).get('count', '?')} CPUs; TensorFlow {machine.get('tensorflow', '?')}, "
-             f"Keras {machine.get('keras', '?')}. Times in ms (median, IQR); images/s = real images "
+             f"Keras {machine.get('keras', '?')}, oneDNN kernels "
+             f"{_ONEDNN_STATE.get(str(machine.get('tf_enable_onednn_opts')).lower(), 'at their default')}. "
+             "Times in ms (median, IQR); images/s = real images "
              "consumed by the critic per second.", ""]
     for group, table in frame.groupby("group", sort=False):
         table = table.drop(columns="group").dropna(axis=1, how="all")
