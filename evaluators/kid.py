@@ -8,7 +8,8 @@ maximum mean discrepancy with the cubic polynomial kernel k(x, y) = (x·y / d + 
 averaged over random subsets (each drawn without replacement, with a fixed seed) and reported as
 mean ± std over subsets, as in the paper's code and torch-fidelity. The kernel matrices are computed
 in the features' dtype (float32 for the classifier's: twice the BLAS speed of float64, entries exact
-to ~1e-7 relative) and summed in float64, so a KID moves by ~1e-9 against all-float64 arithmetic.
+to ~1e-7 relative) and summed in float64: on the sanity table a KID moved by at most 1.5e-8 against
+all-float64 arithmetic.
 """
 
 from __future__ import annotations
