@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from evaluators.validation import check_feature_pair, check_features
+from evaluators.validation import check_feature_pair, float_features
 from wgan.errors import WganbenchError
 
 PRECISION = "precision"
@@ -45,8 +45,7 @@ def _sq_distance_blocks(a: np.ndarray, b: np.ndarray, chunk: int) -> Iterator[tu
 
 def knn_sq_radii(features: np.ndarray, k: int = 5, chunk: int = 1024) -> np.ndarray:
     """Squared distance from each row to its k-th nearest other row, [N] in the features' float dtype."""
-    f = check_features(features, "features")
-    f = f.astype(np.result_type(f.dtype, np.float32), copy=False)
+    f = float_features(features, "features")
     if not 1 <= k < len(f):
         raise WganbenchError(f"PRDC: k={k} nearest neighbours need at least k + 1 = {k + 1} samples, got {len(f)}")
     radii = np.empty(len(f), f.dtype)

@@ -20,16 +20,21 @@ def check_features(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
+def float_features(x: np.ndarray, name: str) -> np.ndarray:
+    """``check_features``, cast to float32 when float32 or narrower (the classifier's output), else
+    float64. The pairwise metrics (KID, PRDC) run their matrix products in that dtype: float32 BLAS is
+    twice as fast, and float32 features carry no more precision than that anyway."""
+    x = check_features(x, name)
+    return x.astype(np.result_type(x.dtype, np.float32), copy=False)
+
+
 def check_feature_pair(real: np.ndarray, fake: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """Checked real and fake [N, d] features of one d, cast to one float dtype: float32 when both are
-    float32 (the classifier's output) or narrower, else float64. The pairwise metrics (KID, PRDC) run
-    their matrix products in that dtype: float32 BLAS is twice as fast, and float32 features carry no
-    more precision than that anyway."""
-    real, fake = check_features(real, f"{metric}: real features"), check_features(fake, f"{metric}: fake features")
+    """``float_features`` of real and fake [N, d] features of one d, in one dtype (the wider of the two)."""
+    real, fake = float_features(real, f"{metric}: real features"), float_features(fake, f"{metric}: fake features")
     if real.shape[1] != fake.shape[1]:
         raise WganbenchError(f"{metric}: real features have dimension {real.shape[1]}, fake {fake.shape[1]}; "
                              "expected the same")
-    dtype = np.result_type(real.dtype, fake.dtype, np.float32)
+    dtype = np.result_type(real.dtype, fake.dtype)
     return real.astype(dtype, copy=False), fake.astype(dtype, copy=False)
 
 
