@@ -37,19 +37,6 @@ def test_scale_images_maps_uint8_to_unit_range():
     assert scaled.min() == -1.0 and scaled.max() == 1.0
 
 
-def test_make_dataset_batches_are_scaled_fixed_size_and_seeded(mnist):
-    (x_train, _), _ = mnist
-    x = x_train[:1000]
-    first = [b.numpy() for b in data.make_dataset(x, 96, seed=3, repeat=False)]
-    again = [b.numpy() for b in data.make_dataset(x, 96, seed=3, repeat=False)]
-    assert len(first) == 1000 // 96  # drop_remainder: no ragged last batch
-    assert all(b.shape == (96, 28, 28, 1) and b.dtype == np.float32 for b in first)
-    assert min(b.min() for b in first) == -1.0 and max(b.max() for b in first) == 1.0
-    np.testing.assert_array_equal(first[0], again[0])
-    with pytest.raises(DataError, match="batch size"):
-        data.make_dataset(x, 0)
-
-
 @pytest.fixture()
 def idx_folder(tmp_path: Path) -> Path:
     """A copy of the verified cached IDX files, ready to be broken."""

