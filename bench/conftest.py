@@ -215,20 +215,20 @@ def train_steps() -> Callable[..., tuple[Callable, Any]]:
     step. The same configuration in two groups (the fused ``wgan-seed`` step at batch 64 in
     ``train_step`` and ``clipping``) is one step object, traced once.
     """
-    from wgan.lipschitz import DEFAULT_IMPLEMENTATION
-    from wgan.notebook import make_notebook_step, make_step
+    from bench.factories import make_notebook_step, make_step
+    from wgan.lipschitz import DEFAULT_CLIP_IMPL
     from wgan.settings import get_setting
 
     cache: dict[tuple, tuple[Callable, Any]] = {}
 
-    def get(setting: str, batch: int, *, notebook: bool = False, lipschitz: str | None = None,
+    def get(setting: str, batch: int, *, notebook: bool = False, clip_impl: str | None = None,
             mixed_precision: str | None = None, jit_compile: bool = False) -> tuple[Callable, Any]:
         if get_setting(setting).lipschitz == "clip":
-            lipschitz = lipschitz or DEFAULT_IMPLEMENTATION
-        key = (setting, batch, notebook, lipschitz, mixed_precision, jit_compile)
+            clip_impl = clip_impl or DEFAULT_CLIP_IMPL
+        key = (setting, batch, notebook, clip_impl, mixed_precision, jit_compile)
         if key not in cache:
             cache[key] = (make_notebook_step(batch_size=batch) if notebook else
-                          make_step(setting, batch_size=batch, lipschitz=lipschitz,
+                          make_step(setting, batch_size=batch, clip_impl=clip_impl,
                                     mixed_precision=mixed_precision, jit_compile=jit_compile))
         return cache[key]
 

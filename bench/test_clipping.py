@@ -23,14 +23,14 @@ from functools import partial
 import pytest
 
 from bench.conftest import max_abs_weight, paired_overhead_pct, round_times, run_benchmark, scale_from
-from wgan.lipschitz import IMPLEMENTATIONS, clipping_call, critic_constraint
+from wgan.lipschitz import CLIP_IMPLS, clipping_call, critic_constraint
 from wgan.models import make_critic
 from wgan.notebook import NOTEBOOK_CLIP
 from wgan.settings import SETTINGS
 
 CALL_REFERENCE = "wgan-seed"
-STEP_IMPLEMENTATIONS = ["none", *(impl for impl in IMPLEMENTATIONS if impl != "none")]  # the noise floor first
-CALL_IMPLEMENTATIONS = STEP_IMPLEMENTATIONS[1:]
+STEP_CLIP_IMPLS = ["none", *(impl for impl in CLIP_IMPLS if impl != "none")]  # the noise floor first
+CALL_CLIP_IMPLS = STEP_CLIP_IMPLS[1:]
 # Sub-percent differences need more pairs than the scale's budget for one benchmark buys.
 BUDGET_FACTOR = 2
 
@@ -38,13 +38,13 @@ BUDGET_FACTOR = 2
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.function is test_clipped_step:
         cases = [(setting, impl) for setting in scale_from(metafunc.config).clip_settings
-                 for impl in STEP_IMPLEMENTATIONS]
+                 for impl in STEP_CLIP_IMPLS]
         metafunc.parametrize(("setting", "impl"), cases, ids=[f"{s}-{i}" for s, i in cases])
 
 
 def test_clipped_step(benchmark, bench_scale, train_steps, setting: str, impl: str) -> None:
-    unclipped, batch = train_steps(setting, bench_scale.clip_batch, lipschitz="none")
-    step, _ = train_steps(setting, bench_scale.clip_batch, lipschitz=impl)
+    unclipped, batch = train_steps(setting, bench_scale.clip_batch, clip_impl="none")
+    step, _ = train_steps(setting, bench_scale.clip_batch, clip_impl=impl)
     benchmark.group = "clipping"
     logs, reference_times = run_benchmark(benchmark, bench_scale, step, batch, reference=partial(unclipped, batch),
                                           budget=BUDGET_FACTOR * bench_scale.seconds)
@@ -53,7 +53,7 @@ def test_clipped_step(benchmark, bench_scale, train_steps, setting: str, impl: s
     # Clipping keeps every trainable critic weight in range; without it, Adam/RMSprop leave it.
     within = max_abs_weight(step.gan.critic) <= SETTINGS[setting].clip_value
     assert within == (impl != "none")
-    info = {"setting": setting, "variant": "step", "lipschitz": impl, "batch": bench_scale.clip_batch,
+    info = {"setting": setting, "variant": "step", "clip_impl": impl, "batch": bench_scale.clip_batch,
             "precision": "float32"}
     times = round_times(benchmark)
     if times:
@@ -63,17 +63,17 @@ def test_clipped_step(benchmark, bench_scale, train_steps, setting: str, impl: s
     benchmark.extra_info.update(info)
 
 
-@pytest.mark.parametrize("impl", CALL_IMPLEMENTATIONS)
+@pytest.mark.parametrize("impl", CALL_CLIP_IMPLS)
 def test_clip_call(benchmark, bench_scale, train_steps, impl: str) -> None:
     critic = make_critic(constraint=critic_constraint(impl, NOTEBOOK_CLIP))
     assert max_abs_weight(critic) > NOTEBOOK_CLIP  # fresh weights exceed the range: the call has work to do
     call = clipping_call(critic, impl, NOTEBOOK_CLIP)
-    unclipped, batch = train_steps(CALL_REFERENCE, bench_scale.clip_batch, lipschitz="none")
+    unclipped, batch = train_steps(CALL_REFERENCE, bench_scale.clip_batch, clip_impl="none")
     benchmark.group = "clipping"
     _, reference_times = run_benchmark(benchmark, bench_scale, call, reference=partial(unclipped, batch))
 
     assert max_abs_weight(critic) <= NOTEBOOK_CLIP
-    info = {"setting": CALL_REFERENCE, "variant": "call", "lipschitz": impl, "batch": bench_scale.clip_batch,
+    info = {"setting": CALL_REFERENCE, "variant": "call", "clip_impl": impl, "batch": bench_scale.clip_batch,
             "precision": "float32"}
     times = round_times(benchmark)
     if times:

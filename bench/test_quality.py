@@ -1,7 +1,7 @@
 """Group `quality`: train `gan` and `wgan-gp` on the baseline's fixed-seed recipe, score, and gate.
 
 Each benchmark is one round (training is the cost being timed); the scores go to ``extra_info`` and
-the test fails when :mod:`wgan.gate` finds a regression against ``results/baseline/quality.json``.
+the test fails when :mod:`studies.gate` finds a regression against ``results/baseline/quality.json``.
 So ``pytest bench/ --benchmark-only`` catches a change that makes the samples worse. The budget is
 the baseline's own recipe times ``WGANBENCH_QUALITY_STEPS_SCALE`` (default 1): 4 trains a larger
 budget (which must still pass), 0.1 trains a tenth of it (a worse candidate: the test then fails).
@@ -18,7 +18,8 @@ import os
 import pytest
 
 from evaluators import evaluate
-from wgan import gate, trainer
+from studies import gate
+from wgan import trainer
 
 QUALITY_SETTINGS = ("gan", "wgan-gp")
 STEPS_SCALE = float(os.environ.get("WGANBENCH_QUALITY_STEPS_SCALE", "1"))
@@ -32,7 +33,7 @@ def baseline() -> dict:
 
 @pytest.mark.parametrize("setting", QUALITY_SETTINGS)
 def test_quality(benchmark, baseline, setting, tmp_path_factory, bench_scale):
-    entry = gate.baseline_entry(baseline, setting, gate.BASELINE_PATH)
+    entry = gate.baseline_entry(baseline, setting, gate.baseline_path())
     recipe = entry["recipe"]
     quick = bench_scale.name == "quick"
     steps = max(1, round(recipe["steps"] * (QUICK_FRACTION if quick else STEPS_SCALE)))

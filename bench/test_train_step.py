@@ -23,8 +23,8 @@ from functools import partial
 import pytest
 
 from bench.conftest import Scale, max_abs_weight, round_times, run_benchmark, scale_from
-from wgan.lipschitz import DEFAULT_IMPLEMENTATION
-from wgan.report import NOTEBOOK_VARIANT
+from studies.bench_report import NOTEBOOK_VARIANT
+from wgan.lipschitz import DEFAULT_CLIP_IMPL
 from wgan.settings import SETTINGS
 
 NOTEBOOK_SETTING = "wgan-seed"  # the notebook's recipe: Adam 1e-4, clip 0.01, one critic step
@@ -51,11 +51,11 @@ class Case:
         return "bfloat16" if self.variant != NOTEBOOK_VARIANT and COMPILED[self.variant][0] else "float32"
 
     @property
-    def lipschitz(self) -> str:
+    def clip_impl(self) -> str:
         if self.variant == NOTEBOOK_VARIANT:
             return "numpy"
         clipping = SETTINGS[self.setting].lipschitz
-        return DEFAULT_IMPLEMENTATION if clipping == "clip" else clipping
+        return DEFAULT_CLIP_IMPL if clipping == "clip" else clipping
 
 
 def cases(scale: Scale) -> list[Case]:
@@ -93,7 +93,7 @@ def test_train_step(benchmark, bench_scale, train_steps, case: Case) -> None:
     if case.variant != NOTEBOOK_VARIANT and setting.lipschitz == "clip":
         assert max_abs_weight(step.gan.critic) <= setting.clip_value
     images = case.batch * (setting.n_critic if case.variant != NOTEBOOK_VARIANT else 1)
-    benchmark.extra_info.update(setting=case.setting, variant=case.variant, lipschitz=case.lipschitz,
+    benchmark.extra_info.update(setting=case.setting, variant=case.variant, clip_impl=case.clip_impl,
                                 batch=case.batch, precision=case.precision)
     times = round_times(benchmark)
     if times:

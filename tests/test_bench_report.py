@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from studies.bench_report import bench_frame, write_bench_report
 from wgan.errors import WganbenchError
-from wgan.report import bench_frame, write_bench_report
 
 
 def _bench(name: str, group: str, median_s: float, **info) -> dict:
@@ -48,8 +48,11 @@ def test_report_files_hold_one_table_per_group(tmp_path) -> None:
     assert len(csv.read_text().splitlines()) == 1 + len(BENCH_JSON["benchmarks"])
 
 
-@pytest.mark.parametrize(("content", "message"), [(None, "no such benchmark JSON"), ("{not json", "not valid JSON"),
-                                                  ('{"benchmarks": []}', "holds no benchmarks")])
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no such benchmark JSON"), ("{not json", "not valid JSON"),
+    ('{"benchmarks": []}', "no 'benchmarks' list"), ("[1, 2]", "not a pytest-benchmark JSON file"),
+    ('{"benchmarks": [{"name": "x"}]}', "benchmark 0 has no name or no stats"),
+])
 def test_bad_input_is_one_clear_error(tmp_path, content, message) -> None:
     path = tmp_path / "bench.json"
     if content is not None:

@@ -9,15 +9,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluators import suite as keys
-from wgan import compare as cmp
-from wgan import trainer
-from wgan.compare_report import findings, ranking
+from studies import compare as cmp
+from studies.report import findings, ranking, write_report
+from wgan import rundir, trainer
 from wgan.errors import WganbenchError
 
-# Batch 16 without XLA: the defaults' XLA compiles would cost more than the tiny runs themselves.
-TINY = {"settings": ["gan", "wgan-gp"], "seeds": [0], "steps": 4, "points": 2, "n": 1000, "quiet": True,
-        "batch_size": 16, "jit_compile": False}
+TINY = {"settings": ("gan", "wgan-gp"), "seeds": (0,), "steps": 4, "points": 2, "n": 1000, "quiet": True,
+        "batch_size": 16}
+
+
+def compare(**kwargs) -> list[Path]:
+    """What `wganbench compare` does: run the study, then write its report."""
+    options = cmp.CompareOptions(**kwargs)
+    return write_report(cmp.run_study(options), cmp.study_meta(options), out_dir=options.report_dir(),
+                        runs_dir=options.run_root())
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +31,9 @@ def compared(tmp_path_factory) -> tuple[Path, Path, list[Path]]:
     out, runs = root / "report", root / "runs"
     # A run directory that holds another setting's run: training `gan` there fails, the others go on.
     blocker = trainer.train("wgan-seed", steps=1, out_dir=runs / "wgan-s0", quiet=True)
-    assert blocker[trainer.SUMMARY_STEPS] == 1
-    written = cmp.compare(settings=[*TINY["settings"], "wgan"], seeds=TINY["seeds"], steps=TINY["steps"],
-                          points=TINY["points"], n=TINY["n"], batch_size=TINY["batch_size"],
-                          jit_compile=TINY["jit_compile"], out_dir=out, runs_dir=runs, quiet=True)
+    assert blocker[rundir.SUMMARY_STEPS] == 1
+    (runs / "wgan-s0" / cmp.BUDGET_FILE).write_text(json.dumps(cmp.CompareOptions(**TINY).budget.record()))
+    written = compare(**{**TINY, "settings": (*TINY["settings"], "wgan")}, out_dir=str(out), runs_dir=str(runs))
     return out, runs, written
 
 
@@ -39,9 +43,9 @@ def test_curves_have_a_row_per_checkpoint(compared):
     ok = curves[curves[cmp.STATUS] == cmp.STATUS_OK]
     assert sorted(ok[cmp.STEP]) == [2, 2, 4, 4]
     assert set(ok[cmp.SETTING]) == {"gan", "wgan-gp"}
-    assert (ok[keys.FID] > 0).all() and (ok[cmp.WALL_S] > 0).all() and (ok[cmp.IMAGES_PER_S] > 0).all()
-    assert (ok[keys.N] == TINY["n"]).all()
-    config = json.loads((runs / "gan-s0" / trainer.CONFIG_FILE).read_text())
+    assert (ok["fid"] > 0).all() and (ok[cmp.WALL_S] > 0).all() and (ok[cmp.IMAGES_PER_S] > 0).all()
+    assert (ok["n"] == TINY["n"]).all()
+    config = json.loads((runs / "gan-s0" / rundir.CONFIG_FILE).read_text())
     assert config["setting"]["batch_size"] == TINY["batch_size"] and config["jit_compile"] is False
 
 
@@ -72,21 +76,19 @@ def test_report_files(compared):
 def test_second_compare_reuses_finished_runs(compared):
     out, runs, _ = compared
     before = (runs / "gan-s0" / cmp.SCORES_FILE).read_text()
-    summary = json.loads((runs / "gan-s0" / trainer.SUMMARY_FILE).read_text())
+    summary = json.loads((runs / "gan-s0" / rundir.SUMMARY_FILE).read_text())
     shutil.rmtree(runs / "wgan-s0")  # the blocker is gone: only `wgan` trains now
-    cmp.compare(settings=[*TINY["settings"], "wgan"], seeds=TINY["seeds"], steps=TINY["steps"],
-                points=TINY["points"], n=TINY["n"], batch_size=TINY["batch_size"], jit_compile=TINY["jit_compile"],
-                out_dir=out, runs_dir=runs, quiet=True)
+    compare(**{**TINY, "settings": (*TINY["settings"], "wgan")}, out_dir=str(out), runs_dir=str(runs))
     assert (runs / "gan-s0" / cmp.SCORES_FILE).read_text() == before
-    assert json.loads((runs / "gan-s0" / trainer.SUMMARY_FILE).read_text()) == summary
+    assert json.loads((runs / "gan-s0" / rundir.SUMMARY_FILE).read_text()) == summary
     assert pd.read_csv(out / "failures.csv").empty
     assert set(pd.read_csv(out / "ranking.csv")[cmp.SETTING]) == {"gan", "wgan-gp", "wgan"}
 
 
 def test_findings_are_computed_from_the_numbers():
-    stats = pd.DataFrame({cmp.SETTING: ["gan", "wgan-seed"], f"{keys.FID}_mean": [30.0, 60.0],
-                          f"{keys.IS_MEAN}_mean": [8.0, 5.0], f"{keys.MODES_COVERED}_mean": [10.0, 9.0],
-                          f"{keys.RECALL}_mean": [0.5, 0.3]})
+    stats = pd.DataFrame({cmp.SETTING: ["gan", "wgan-seed"], "fid_mean": [30.0, 60.0],
+                          "is_mean_mean": [8.0, 5.0], "modes_covered_mean": [10.0, 9.0],
+                          "recall_mean": [0.5, 0.3]})
     cost = pd.DataFrame({cmp.SETTING: ["gan", "wgan-seed"], "images_per_s": [400.0, 380.0],
                          "s_to_fid_50": [120.0, float("nan")]})
     text = " ".join(findings(stats, cost, 50.0))
@@ -98,11 +100,18 @@ def test_findings_are_computed_from_the_numbers():
 
 def test_bad_budgets_and_settings():
     with pytest.raises(WganbenchError, match="unknown setting 'dcgan'"):
-        cmp.compare(settings=["dcgan"], steps=2)
+        cmp.CompareOptions(settings=("dcgan",), steps=2)
     with pytest.raises(WganbenchError, match="batch_size must be a non-negative integer"):
-        cmp.compare(steps=2, batch_size=-8)
-    with pytest.raises(WganbenchError, match="exactly one budget"):
-        cmp.Budget(None, None, 2)
-    with pytest.raises(WganbenchError, match="positive"):
-        cmp.Budget(-1, None, 2)
+        cmp.CompareOptions(steps=2, batch_size=-8)
+    with pytest.raises(WganbenchError, match="not both"):
+        cmp.CompareOptions(steps=3, budget_seconds=5.0)
+    with pytest.raises(WganbenchError, match="steps must be a positive integer"):
+        cmp.CompareOptions(steps=-1)
     assert cmp.Budget(10, None, 3).targets() == [3, 7, 10]
+    assert cmp.Budget(2, None, 4).targets() == [1, 2]  # unique targets when steps < points
+
+
+def test_another_budget_is_refused_not_mixed(compared):
+    out, runs, _ = compared
+    with pytest.raises(WganbenchError, match=r"gan-s0 was trained under another budget.*--restart"):
+        compare(**{**TINY, "steps": 6}, out_dir=str(out), runs_dir=str(runs))

@@ -56,7 +56,7 @@ def home_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_user_idx_folder_and_gzip_load(idx_folder: Path):
-    (x_train, y_train), (x_test, _) = data.load_mnist(idx_folder)
+    (x_train, _), (x_test, _) = data.load_mnist(idx_folder)
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     labels = idx_folder / "t10k-labels-idx1-ubyte"
     labels.with_name(labels.name + ".gz").write_bytes(gzip.compress(labels.read_bytes()))
@@ -154,14 +154,14 @@ def test_npm_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_cli_data_prints_verified_files():
-    proc = subprocess.run([sys.executable, "-m", "wgan.cli", "data"], capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-m", "studies.cli", "data"], capture_output=True, text=True, check=True)
     for spec in data.FILES.values():
         assert spec.name in proc.stdout
     assert "pixel mean 33.318" in proc.stdout
 
 
 def test_cli_bad_data_path_is_one_line_error(tmp_path: Path):
-    proc = subprocess.run([sys.executable, "-m", "wgan.cli", "data", "--data", str(tmp_path / "x.npz")],
+    proc = subprocess.run([sys.executable, "-m", "studies.cli", "data", "--data", str(tmp_path / "x.npz")],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no such file or folder" in proc.stderr

@@ -10,9 +10,10 @@ import pytest
 import tensorflow as tf
 
 from wgan.errors import WganbenchError
-from wgan.lipschitz import IMPLEMENTATIONS, clipping_call, critic_constraint
+from wgan.gan import build_gan
+from wgan.lipschitz import CLIP_IMPLS, clipping_call, critic_constraint
 from wgan.settings import SETTINGS
-from wgan.trainer import build_gan, training_data
+from wgan.stream import training_data
 
 CLIP = 0.01
 
@@ -24,7 +25,7 @@ def critic_states(mnist) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]
     batches = list(training_data(mnist[0][0], 16, 2, seed=0).take(2))
     states = {}
     for impl in ("fused", "constraint", "numpy"):
-        gan = build_gan(setting, seed=3, lipschitz=impl)
+        gan = build_gan(setting, seed=3, clip_impl=impl)
         step = gan.train_step if impl == "numpy" else tf.function(gan.train_step)
         for batch in batches:
             step(batch)
@@ -64,7 +65,7 @@ def _critic_with_batchnorm(impl: str) -> keras.Model:
     return model
 
 
-@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+@pytest.mark.parametrize("impl", CLIP_IMPLS)
 def test_clipping_call_touches_trainable_variables_only(impl: str) -> None:
     model = _critic_with_batchnorm(impl)
     before_trainable = [v.numpy() for v in model.trainable_variables]

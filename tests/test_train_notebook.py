@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from bench.factories import make_clip_call, make_notebook_step, make_step
 from wgan.errors import WganbenchError
-from wgan.notebook import make_clip_call, make_notebook_step, make_step
 from wgan.settings import SETTINGS
 
 
@@ -24,7 +24,7 @@ def test_prepared_steps_agree_across_clipping_implementations() -> None:
     logs = {}
     narrow = dataclasses.replace(SETTINGS["wgan-seed"], width=8)  # the architecture is not under test
     for impl in ("fused", "numpy"):
-        step, batch = make_step(narrow, batch_size=16, lipschitz=impl)
+        step, batch = make_step(narrow, batch_size=16, clip_impl=impl)
         assert batch.shape == (16, 1, 28, 28, 1)
         logs[impl] = [step(batch) for _ in range(2)]
     for fused, numpy in zip(logs["fused"], logs["numpy"]):

@@ -23,13 +23,26 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from wgan import cli
+from studies import cli
 from wgan.errors import WganbenchError
+from wgan.gan import CRITIC_LOSS, GENERATOR_LOSS, LOGGED, PENALTY, WASSERSTEIN
+from wgan.recorder import HISTORY_COLUMNS
+from wgan.rundir import (
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    GENERATOR_FILE,
+    HISTORY_FILE,
+    SAMPLES_DIR,
+    STATUS_BUDGET,
+    STATUS_COMPLETE,
+    STATUS_DIVERGED,
+    SUMMARY_FILE,
+    SUMMARY_STATUS,
+    SUMMARY_STEPS,
+)
 from wgan.settings import SETTINGS
-from wgan.trainer import (CHECKPOINT_DIR, CONFIG_FILE, CRITIC_LOSS, GENERATOR_FILE, GENERATOR_LOSS, HISTORY_COLUMNS,
-                          HISTORY_FILE, METRICS, PENALTY, SAMPLES_DIR, STATUS_BUDGET, STATUS_COMPLETE, STATUS_DIVERGED,
-                          SUMMARY_FILE, SUMMARY_STATUS, SUMMARY_STEPS, WASSERSTEIN, TrainingDiverged, train,
-                          training_data)
+from wgan.stream import training_data
+from wgan.trainer import TrainingDiverged, train
 
 STEPS = 3
 BATCH = 32
@@ -97,7 +110,7 @@ def test_each_setting_writes_its_run_directory(runs, name: str) -> None:
     assert config["setting"]["name"] == name and config["setting"]["batch_size"] == BATCH and config["seed"] == 1
     rows = read_history(run_dir)
     assert list(rows[0]) == list(HISTORY_COLUMNS) and [int(r["step"]) for r in rows] == [1, 2, 3]
-    assert all(np.isfinite(float(r[m])) for r in rows for m in METRICS)
+    assert all(np.isfinite(float(r[m])) for r in rows for m in LOGGED)
     assert all((float(r[PENALTY]) > 0) == (name == "wgan-gp") for r in rows)
     for png in ("step_000002.png", "step_000003.png", "latest.png"):
         grid = np.asarray(Image.open(run_dir / SAMPLES_DIR / png))
@@ -162,7 +175,7 @@ def test_corrupt_checkpoint_is_refused(runs, x_train, tmp_path) -> None:
     ({"batch_size": 0}, "batch_size must be a positive int"),
     ({"width": -16}, "width must be a positive int"),
     ({"budget_seconds": -1.0}, "budget_seconds must be a positive number"),
-    ({"lipschitz": "clamp"}, "unknown clipping implementation"),
+    ({"clip_impl": "clamp"}, "unknown clipping implementation"),
     ({"mixed_precision": "float16"}, "unknown mixed precision"),
     ({"strategy": "tpu"}, "unknown strategy"),
 ])
@@ -215,7 +228,7 @@ def test_budget_and_progress(tmp_path, x_train, capsys) -> None:
 
 
 def wganbench(*args: str) -> list[str]:
-    return [sys.executable, "-m", "wgan.cli", "train", *args]
+    return [sys.executable, "-m", "studies.cli", "train", *args]
 
 
 def test_killed_run_resumes_to_the_same_generator(tmp_path) -> None:
@@ -241,7 +254,7 @@ def test_killed_run_resumes_to_the_same_generator(tmp_path) -> None:
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
     history_a, history_b = read_history(tmp_path / "a"), read_history(tmp_path / "b")
-    assert [{k: r[k] for k in METRICS} for r in history_a] == [{k: r[k] for k in METRICS} for r in history_b]
+    assert [{k: r[k] for k in LOGGED} for r in history_a] == [{k: r[k] for k in LOGGED} for r in history_b]
 
 
 MIRRORED_SCRIPT = r"""
@@ -251,7 +264,9 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from wgan.data import load_mnist
 from wgan.settings import SETTINGS
-from wgan.trainer import build_gan, resolve_strategy, train, training_data
+from wgan.gan import build_gan, resolve_strategy
+from wgan.stream import training_data
+from wgan.trainer import train
 
 x = load_mnist()[0][0]
 # One step of wgan without critic dropout (synchronized BatchNorm, fused clipping) on the same

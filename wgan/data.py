@@ -120,7 +120,7 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
             arrays = {k: npz[k] for k in FILES}
     except DataError:
         raise
-    except Exception as err:  # zipfile/pickle errors from a corrupt archive
+    except Exception as err:  # noqa: BLE001 — zipfile/pickle/OS errors from a corrupt archive
         raise DataError(f"{path}: cannot read as .npz ({type(err).__name__}: {err})") from None
     for key, spec in FILES.items():
         arr = arrays[key]
@@ -226,7 +226,7 @@ def describe(data: str | os.PathLike | None = None) -> str:
     (x_train, y_train), (x_test, y_test) = load_mnist(data, verbose=True)
     source = data or os.environ.get("WGANBENCH_DATA") or cache_dir()
     lines = [f"MNIST verified at {source}"]
-    for key, spec in FILES.items():
+    for spec in FILES.values():
         lines.append(f"  {spec.name:<26} {spec.nbytes:>11,} bytes  sha256 {spec.sha256[:16]}…  ok  shape {spec.shape}")
     lines.append(f"  train: {len(x_train):,} images, pixel mean {x_train.mean():.3f}, std {x_train.std():.3f}, "
                  f"labels {np.bincount(y_train, minlength=10).tolist()}")

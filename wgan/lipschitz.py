@@ -1,6 +1,6 @@
 """Weight clipping (Arjovsky et al. 2017): every trainable critic weight forced into [−c, c].
 
-Three interchangeable implementations, compared by the benchmarks; all leave the critic in the
+Three interchangeable clipping implementations (``clip_impl``), compared by the benchmarks; all leave the critic in the
 same state after the same updates, and none touches non-trainable variables (BatchNorm moving
 statistics, Dropout seed states):
 
@@ -24,13 +24,13 @@ import tensorflow as tf
 
 from wgan.errors import WganbenchError
 
-IMPLEMENTATIONS = ("fused", "constraint", "numpy", "none")
-DEFAULT_IMPLEMENTATION = "fused"
+CLIP_IMPLS = ("fused", "constraint", "numpy", "none")
+DEFAULT_CLIP_IMPL = "fused"
 
 
-def check_implementation(impl: str) -> str:
-    if impl not in IMPLEMENTATIONS:
-        raise WganbenchError(f"unknown clipping implementation {impl!r}; expected one of {', '.join(IMPLEMENTATIONS)}")
+def check_clip_impl(impl: str) -> str:
+    if impl not in CLIP_IMPLS:
+        raise WganbenchError(f"unknown clipping implementation {impl!r}; expected one of {', '.join(CLIP_IMPLS)}")
     return impl
 
 
@@ -50,7 +50,7 @@ class ClipWeights(keras.constraints.Constraint):
 
 def critic_constraint(impl: str, clip_value: float) -> ClipWeights | None:
     """The constraint to build the critic with: only the ``constraint`` implementation has one."""
-    return ClipWeights(clip_value) if check_implementation(impl) == "constraint" else None
+    return ClipWeights(clip_value) if check_clip_impl(impl) == "constraint" else None
 
 
 def clip_fused(variables: Sequence[tf.Variable], clip_value: float) -> None:
@@ -98,7 +98,7 @@ def clipping_call(critic: keras.Model, impl: str, clip_value: float) -> Callable
     the eager round trip; ``none`` does nothing. ``constraint`` needs a critic built with
     :func:`critic_constraint`.
     """
-    check_implementation(impl)
+    check_clip_impl(impl)
     if impl == "constraint":
         if not any(v.constraint is not None for v in critic.trainable_variables):
             raise WganbenchError("the 'constraint' clipping call needs a critic built with "

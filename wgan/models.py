@@ -1,4 +1,6 @@
-"""The original notebook's DCGAN generator and critic (DESIGN.md §1), with width and dropout as knobs.
+"""The original notebook's DCGAN generator and critic, with width and dropout as knobs.
+
+The notebook's architecture is described in docs/DESIGN.md §2 Settings and their sources.
 
 ``width`` is the narrowest feature map: the generator widens ``4w → 2w → w`` and the critic ``w → 2w``,
 so ``width=64`` with a 100-d noise is exactly the notebook (generator 2,330,944 parameters, critic
@@ -12,7 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-IMAGE_SHAPE = (28, 28, 1)
+from wgan.data import IMAGE_SHAPE
+
 KERNEL = (5, 5)
 LEAKY_SLOPE = 0.3  # Keras 2's LeakyReLU default, which the notebook used (Keras 3's default is 0.2)
 

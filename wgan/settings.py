@@ -1,4 +1,4 @@
-"""The four named training settings of DESIGN.md §2 as frozen dataclasses.
+"""The four named training settings as frozen dataclasses (docs/DESIGN.md §2 Settings and their sources).
 
 Copy and change one with ``dataclasses.replace(SETTINGS["wgan"], n_critic=3)``; every field is
 checked when a setting is made, so a bad copy fails at once with a :class:`WganbenchError`.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wgan import checks
 from wgan.errors import WganbenchError
 
 LOSSES = ("gan", "wasserstein")
@@ -37,31 +38,27 @@ class Setting:
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
-            (self.lipschitz in LIPSCHITZ, f"lipschitz must be one of {LIPSCHITZ}, got {self.lipschitz!r}"),
-            (self.g_optimizer in OPTIMIZERS and self.d_optimizer in OPTIMIZERS,
-             f"optimizers must be among {OPTIMIZERS}, got {self.g_optimizer!r}/{self.d_optimizer!r}"),
-            (self.g_lr > 0 and self.d_lr > 0, f"learning rates must be positive, got {self.g_lr}/{self.d_lr}"),
-            (all(0 <= b < 1 for b in self.betas) and len(self.betas) == 2,
-             f"betas must be two numbers in [0, 1), got {self.betas}"),
-            (_positive_int(self.n_critic), f"n_critic must be a positive integer, got {self.n_critic!r}"),
-            (_positive_int(self.batch_size), f"batch_size must be a positive integer, got {self.batch_size!r}"),
-            (0 <= self.critic_dropout < 1, f"critic_dropout must be in [0, 1), got {self.critic_dropout}"),
-            (self.clip_value > 0, f"clip_value must be positive, got {self.clip_value}"),
-            (self.gp_lambda >= 0, f"gp_lambda must be non-negative, got {self.gp_lambda}"),
-            (_positive_int(self.noise_dim), f"noise_dim must be a positive integer, got {self.noise_dim!r}"),
-            (_positive_int(self.width), f"width must be a positive integer, got {self.width!r}"),
-            (self.loss == "wasserstein" or self.lipschitz == "none",
-             f"a {self.lipschitz!r} Lipschitz constraint needs the Wasserstein loss"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise WganbenchError(f"setting {self.name!r}: {message}")
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+        try:
+            checks.one_of("loss", self.loss, LOSSES)
+            checks.one_of("Lipschitz constraint", self.lipschitz, LIPSCHITZ)
+            checks.one_of("generator optimizer", self.g_optimizer, OPTIMIZERS)
+            checks.one_of("critic optimizer", self.d_optimizer, OPTIMIZERS)
+            checks.positive_number("g_lr", self.g_lr)
+            checks.positive_number("d_lr", self.d_lr)
+            if len(self.betas) != 2:
+                raise WganbenchError(f"betas must be two numbers in [0, 1), got {self.betas}")
+            for beta in self.betas:
+                checks.fraction("each of betas", beta)
+            for name in ("n_critic", "batch_size", "noise_dim", "width"):
+                checks.positive_int(name, getattr(self, name))
+            checks.fraction("critic_dropout", self.critic_dropout)
+            checks.positive_number("clip_value", self.clip_value)
+            if self.gp_lambda < 0:
+                raise WganbenchError(f"gp_lambda must be non-negative, got {self.gp_lambda}")
+            if self.loss != "wasserstein" and self.lipschitz != "none":
+                raise WganbenchError(f"a {self.lipschitz!r} Lipschitz constraint needs the Wasserstein loss")
+        except WganbenchError as err:
+            raise WganbenchError(f"setting {self.name!r}: {err}") from None
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (

@@ -17,11 +17,18 @@ from typing import Any
 
 import pandas as pd
 
-from evaluators import suite as keys
-from wgan import io
+from evaluators.metrics import value, values
+from wgan import checks, io, rundir
 from wgan.errors import WganbenchError
+from wgan.options import option
+from wgan.paths import results_dir
 
-BASELINE_PATH = Path(__file__).resolve().parent.parent / "results" / "baseline" / "quality.json"
+
+def baseline_path() -> Path:
+    """The committed baseline: ``<results>/baseline/quality.json``."""
+    return results_dir() / "baseline" / "quality.json"
+
+
 VERDICT_PASS, VERDICT_FAIL = "pass", "REGRESSION"
 EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
 
@@ -30,7 +37,6 @@ EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
 class Tolerance:
     """How much worse a metric may get: by at most ``max(abs_, rel * |baseline|)``."""
 
-    higher_is_better: bool
     abs_: float
     rel: float = 0.0
 
@@ -38,15 +44,21 @@ class Tolerance:
         return max(self.abs_, self.rel * abs(baseline))
 
 
-# The one place where the gate's strictness is set.
+# The one place where the gate's strictness is set; which metrics are gated, and which way is worse,
+# comes from the metric table (evaluators.metrics). A gated metric without an entry gets STRICT.
+STRICT = Tolerance(0.0)
 TOLERANCES: dict[str, Tolerance] = {
-    keys.FID: Tolerance(higher_is_better=False, abs_=1.0, rel=0.10),
-    keys.IS_MEAN: Tolerance(higher_is_better=True, abs_=0.2),
-    keys.MODES_COVERED: Tolerance(higher_is_better=True, abs_=0.0),
-    keys.KID_MEAN: Tolerance(higher_is_better=False, abs_=0.002, rel=0.25),
-    keys.PRECISION: Tolerance(higher_is_better=True, abs_=0.05),
-    keys.RECALL: Tolerance(higher_is_better=True, abs_=0.05),
+    "fid": Tolerance(abs_=1.0, rel=0.10),
+    "is_mean": Tolerance(abs_=0.2),
+    "modes_covered": Tolerance(abs_=0.0),
+    "kid_mean": Tolerance(abs_=0.002, rel=0.25),
+    "recall": Tolerance(abs_=0.05),
+    "coverage": Tolerance(abs_=0.05),
 }
+
+
+def gated_keys() -> list[str]:
+    return [v.key for v in values() if v.gate]
 
 COLUMNS = ["metric", "baseline", "candidate", "delta", "allowed", "verdict"]
 
@@ -55,18 +67,19 @@ def compare_scores(baseline: dict[str, float], candidate: dict[str, float],
                    tolerances: dict[str, Tolerance] = TOLERANCES) -> pd.DataFrame:
     """One row per gated metric: baseline, candidate, delta, the allowed worsening and the verdict."""
     rows = []
-    for metric, tol in tolerances.items():
+    for metric in gated_keys():
+        tol = tolerances.get(metric, STRICT)
         if metric not in baseline:
             continue  # a baseline recorded before this metric existed gates only what it has
         if metric not in candidate:
             raise WganbenchError(f"candidate scores lack {metric!r} (have {sorted(candidate)})")
         base, cand = float(baseline[metric]), float(candidate[metric])
-        worsening = (base - cand) if tol.higher_is_better else (cand - base)
+        worsening = (base - cand) if value(metric).better == "higher" else (cand - base)
         ok = math.isfinite(cand) and worsening <= tol.allowed(base) + 1e-12
         rows.append({"metric": metric, "baseline": base, "candidate": cand, "delta": cand - base,
                      "allowed": tol.allowed(base), "verdict": VERDICT_PASS if ok else VERDICT_FAIL})
     if not rows:
-        raise WganbenchError("the baseline holds none of the gated metrics " + ", ".join(tolerances))
+        raise WganbenchError("the baseline holds none of the gated metrics " + ", ".join(gated_keys()))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -74,8 +87,8 @@ def passed(table: pd.DataFrame) -> bool:
     return bool((table["verdict"] == VERDICT_PASS).all())
 
 
-def load_baseline(path: str | os.PathLike = BASELINE_PATH) -> dict[str, Any]:
-    path = Path(path)
+def load_baseline(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    path = Path(path) if path is not None else baseline_path()
     try:
         baseline = json.loads(path.read_text())
     except FileNotFoundError:
@@ -117,13 +130,12 @@ def candidate_scores(candidate: str, *, n: int, seed: int) -> tuple[str | None, 
             raise WganbenchError(f"{path}: not valid JSON ({err})") from None
         return doc.get("setting"), doc.get("scores", doc), doc.get("recipe", {})
     from evaluators import evaluate
-    from wgan import trainer
 
     run = path if path.is_dir() else path.parent
-    config = json.loads((run / trainer.CONFIG_FILE).read_text()) if (run / trainer.CONFIG_FILE).exists() else {}
-    summary = json.loads((run / trainer.SUMMARY_FILE).read_text()) if (run / trainer.SUMMARY_FILE).exists() else {}
+    config = json.loads((run / rundir.CONFIG_FILE).read_text()) if (run / rundir.CONFIG_FILE).exists() else {}
+    summary = json.loads((run / rundir.SUMMARY_FILE).read_text()) if (run / rundir.SUMMARY_FILE).exists() else {}
     setting = config.get("setting", {}).get("name")
-    recipe = {"seed": config.get("seed"), "steps": summary.get(trainer.SUMMARY_STEPS),
+    recipe = {"seed": config.get("seed"), "steps": summary.get(rundir.SUMMARY_STEPS),
               "width": config.get("setting", {}).get("width"),
               "batch_size": config.get("setting", {}).get("batch_size"),
               "mixed_precision": config.get("mixed_precision"), "jit_compile": config.get("jit_compile", False),
@@ -131,36 +143,36 @@ def candidate_scores(candidate: str, *, n: int, seed: int) -> tuple[str | None, 
     return setting, evaluate(str(path), n=n, seed=seed), recipe
 
 
-def add_arguments(parser) -> None:
-    from evaluators.defaults import DEFAULTS
+@dataclass(frozen=True)
+class GateOptions:
+    """`wganbench gate CANDIDATE`: every field is a flag."""
 
-    parser.add_argument("candidate", help="a run directory, a generator.keras file, or a scores JSON "
-                        "({'setting': ..., 'scores': {...}} or a flat evaluate() row)")
-    parser.add_argument("--baseline", default=str(BASELINE_PATH), help="baseline JSON (default: %(default)s)")
-    parser.add_argument("--setting", default=None, help="which baseline entry to compare with "
-                        "(default: the candidate's own setting from its config.json or JSON)")
-    parser.add_argument("--n", type=int, default=DEFAULTS["n"], help="samples to score (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="sampling seed (default: %(default)s)")
-    parser.add_argument("--update-baseline", action="store_true",
-                        help="write the candidate's scores as the new baseline for its setting, on purpose")
+    baseline: str | None = option(None, "baseline JSON (default: <results>/baseline/quality.json)")
+    setting: str | None = option(None, "which baseline entry to compare with (default: the candidate's own "
+                                 "setting from its config.json or JSON)")
+    n: int = option(10_000, "samples to score")
+    seed: int = option(0, "sampling seed")
+    update_baseline: bool = option(False, "write the candidate's scores as the new baseline for its setting, "
+                                   "on purpose")
+
+    def __post_init__(self) -> None:
+        checks.positive_int("n", self.n)
+        checks.non_negative_int("seed", self.seed)
 
 
-def run(args) -> int:
-    try:
-        setting, scores, recipe = candidate_scores(args.candidate, n=args.n, seed=args.seed)
-        setting = args.setting or setting
-        if not setting:
-            raise WganbenchError("cannot tell the candidate's setting; pass --setting NAME")
-        if args.update_baseline:
-            entry = {"scores": scores, "recipe": recipe, "candidate": str(args.candidate)}
-            print(f"baseline for {setting} written to {update_baseline(args.baseline, setting, entry)}")
-            return EXIT_PASS
-        entry = baseline_entry(load_baseline(args.baseline), setting, Path(args.baseline))
-        table = compare_scores(entry["scores"], scores)
-    except WganbenchError as err:
-        print(f"wganbench gate: error: {err}")
-        return EXIT_USAGE
-    print(f"gate: {setting} candidate {args.candidate} vs baseline {args.baseline}")
+def gate(candidate: str, options: GateOptions) -> int:
+    """Score ``candidate``, compare it with the baseline and print the verdict; returns the exit code."""
+    path = Path(options.baseline) if options.baseline else baseline_path()
+    setting, scores, recipe = candidate_scores(candidate, n=options.n, seed=options.seed)
+    setting = options.setting or setting
+    if not setting:
+        raise WganbenchError("cannot tell the candidate's setting; pass --setting NAME")
+    if options.update_baseline:
+        entry = {"scores": scores, "recipe": recipe, "candidate": str(candidate)}
+        print(f"baseline for {setting} written to {update_baseline(path, setting, entry)}")
+        return EXIT_PASS
+    table = compare_scores(baseline_entry(load_baseline(path), setting, path)["scores"], scores)
+    print(f"gate: {setting} candidate {candidate} vs baseline {path}")
     print(table.to_markdown(index=False, floatfmt=".4g"))
     ok = passed(table)
     print("PASS: sample quality holds" if ok else "FAIL: sample quality regressed")

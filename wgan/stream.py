@@ -1,0 +1,49 @@
+"""The training data stream: any generator step's real batches, as a pure function of (seed, step).
+
+Image ``j`` of step ``s`` sits at stream position ``p = s·B·n_critic + j``: epoch ``p // N``, image
+``perm_epoch(p % N)`` with ``perm_epoch`` a seeded ``index_shuffle`` permutation. So every epoch sees
+each image once, in a new order, and a resumed run restarts the stream at its checkpointed step
+without writing a 60,000-image shuffle buffer into every checkpoint (docs/DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from wgan.data import IMAGE_SHAPE, to_unit_range
+from wgan.errors import WganbenchError
+
+
+def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: int,
+                  start_step: int = 0) -> tf.data.Dataset:
+    """Step ``s`` → float32 ``[B, n_critic, 28, 28, 1]`` in [-1, 1], for every ``s ≥ start_step``.
+
+    Critic update ``i`` of a step takes ``[:, i]``, so a distribution strategy that splits the batch
+    axis gives every replica its share of *each* critic batch.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.shape[1:] not in ((28, 28), IMAGE_SHAPE) or not len(images):
+        raise WganbenchError(f"training images must be uint8 [N, 28, 28], got {images.dtype}{list(images.shape)}")
+    n = len(images)
+    per_step = batch_size * n_critic
+    if per_step > n:
+        raise WganbenchError(f"a step needs {per_step} images (batch {batch_size} × n_critic {n_critic}) "
+                             f"but only {n} are available; lower --batch-size")
+    last = tf.constant(n - 1, tf.int64)
+
+    def images_for_step(step: tf.Tensor, pool: tf.Tensor) -> tf.Tensor:
+        position = step * per_step + tf.range(per_step, dtype=tf.int64)
+        epoch, offset = position // n, position % n
+        first = epoch[0]  # a step spans at most two epochs (per_step ≤ n)
+        this_epoch = tf.random.experimental.index_shuffle(offset, tf.stack([seed, first]), last)
+        next_epoch = tf.random.experimental.index_shuffle(offset, tf.stack([seed, first + 1]), last)
+        index = tf.where(epoch == first, this_epoch, next_epoch)
+        batch = to_unit_range(tf.cast(tf.gather(pool, index), tf.float32))
+        return tf.reshape(batch, (batch_size, n_critic, *IMAGE_SHAPE))
+
+    steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
+    # The image pool rides along as a dataset element, not as a constant inside the map function.
+    pool = tf.data.Dataset.from_tensors(images.reshape(-1, *IMAGE_SHAPE)).repeat()
+    return (tf.data.Dataset.zip(steps, pool)
+            .map(images_for_step, num_parallel_calls=1, deterministic=True).prefetch(2))
