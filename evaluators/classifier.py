@@ -1,14 +1,15 @@
 """The suite's own MNIST classifier: trained once with a fixed seed, cached, then a feature extractor.
 
-Every score in wganbench is measured through this network (DESIGN.md §5): its penultimate layer
-gives the features for FID, KID and PRDC, its last layer the logits for the inception score and
-mode coverage. The penultimate layer is the flattened last conv block (3×3×64 = 576 values after
-ReLU and max-pooling), not a dense layer: a dense ReLU layer maps whatever it does not recognise
-(uniform noise, blobs) toward the origin, near the mean of real digits, so FID ranked pixel noise
-better than a single digit class. Spatial conv features keep "strokes everywhere" far from digits
-(results/evaluator_sanity.md). It is trained on the 60,000 real training images and cached
-under ``$WGANBENCH_HOME/classifier/<hash>/``, where the hash covers the architecture, the training
-config and the SHA-256 of the MNIST files, so any change to one of them trains a new classifier.
+Every score in wganbench is measured through this network (docs/DESIGN.md §5 Metrics): its
+penultimate layer gives the features for FID, KID and PRDC, its last layer the logits for the
+inception score and mode coverage. The penultimate layer is the flattened last conv block
+(3×3×64 = 576 values after ReLU and max-pooling), not a dense layer: a dense ReLU layer maps
+whatever it does not recognise (uniform noise, blobs) toward the origin, near the mean of real
+digits, so FID ranked pixel noise better than a single digit class. Spatial conv features keep
+"strokes everywhere" far from digits (results/evaluator_sanity.md). It is trained on the 60,000
+real training images and cached under ``$WGANBENCH_HOME/classifier/<hash>/``, where the hash covers
+the architecture, the training config and the SHA-256 of the MNIST files, so any change to one of
+them trains a new classifier.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from evaluators.forward import batched, compiled_forward
-from evaluators.validation import IMAGE_SHAPE
 from wgan import ONEDNN_ENV
-from wgan.data import FILES, load_mnist, scale_images, wganbench_home
+from wgan.data import FILES, IMAGE_SHAPE, load_mnist, scale_images
 from wgan.errors import WganbenchError
 from wgan.io import atomic_write
+from wgan.paths import wganbench_home
 
 FEATURES_LAYER = "features"
 LOGITS_LAYER = "logits"
@@ -133,8 +134,8 @@ def train(config: ClassifierConfig, *, verbose: bool = True) -> tuple[object, di
                   f"{logs['accuracy']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
 
     if verbose:
-        print(f"training the MNIST classifier for the metrics (once; {config.epochs} epochs, under a minute each "
-              "on 2 idle cores) ...", flush=True)
+        print(f"training the MNIST classifier for the metrics ({config.epochs} epochs, once: later runs load it "
+              "from the cache) ...", flush=True)
     model.fit(scale_images(x_train), y_train, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
               verbose=0, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=report)])
     seconds = time.perf_counter() - start

@@ -61,6 +61,11 @@ def fid_stats(features: np.ndarray, name: str = "features") -> tuple[np.ndarray,
     return feature_stats(f)
 
 
+def fid(features: np.ndarray, mu_ref: np.ndarray, sigma_ref: np.ndarray) -> dict[str, float]:
+    """{"fid": FID of generated [N, d] ``features`` (N > d) against the reference N(``mu_ref``, ``sigma_ref``)}."""
+    return {"fid": frechet_distance(*fid_stats(features, "generated features"), mu_ref, sigma_ref)}
+
+
 def fid_from_features(features1: np.ndarray, features2: np.ndarray) -> float:
     """FID between two [N, d] feature sets (each N > d)."""
     return frechet_distance(*fid_stats(features1, "features1"), *fid_stats(features2, "features2"))

@@ -11,15 +11,28 @@ log p(y) by log-sum-exp, so saturated logits never give log 0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import log_softmax, logsumexp
 
 from evaluators.validation import check_features
+from wgan.checks import positive_int
 from wgan.errors import WganbenchError
+from wgan.options import option
 
 
-def inception_score(logits: np.ndarray, splits: int = 10) -> tuple[float, float]:
-    """(mean, std) of the inception score over ``splits`` splits of [N, classes] ``logits``."""
+@dataclass(frozen=True)
+class ISOptions:
+    splits: int = option(10, "contiguous splits of the samples the inception score is averaged over")
+
+    def __post_init__(self) -> None:
+        positive_int("is_splits", self.splits)
+
+
+def inception_score(logits: np.ndarray, splits: int = ISOptions.splits) -> dict[str, float]:
+    """{"is_mean", "is_std"}: the inception score's mean and std over ``splits`` splits of [N, classes]
+    ``logits``."""
     logits = check_features(logits, "logits").astype(np.float64, copy=False)
     if splits < 1 or len(logits) < splits:
         raise WganbenchError(f"inception_score: {len(logits)} samples cannot form {splits} splits; "
@@ -29,4 +42,4 @@ def inception_score(logits: np.ndarray, splits: int = 10) -> tuple[float, float]
         log_py = logsumexp(part, axis=0) - np.log(len(part))
         kl = np.sum(np.exp(part) * (part - log_py), axis=1).mean()
         scores.append(np.exp(kl))
-    return float(np.mean(scores)), float(np.std(scores))
+    return {"is_mean": float(np.mean(scores)), "is_std": float(np.std(scores))}

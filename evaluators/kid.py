@@ -7,17 +7,33 @@ maximum mean discrepancy with the cubic polynomial kernel k(x, y) = (x·y / d + 
 
 averaged over random subsets (each drawn without replacement, with a fixed seed) and reported as
 mean ± std over subsets, as in the paper's code and torch-fidelity. The kernel matrices are computed
-in the features' dtype (float32 for the classifier's: twice the BLAS speed of float64, entries exact
-to ~1e-7 relative) and summed in float64: on the sanity table a KID moved by at most 1.5e-8 against
-all-float64 arithmetic.
+in the features' dtype (float32 for the classifier's, whose entries are exact to ~1e-7 relative:
+float64 products would add cost, not precision) and summed in float64: on the sanity table a KID
+moved by at most 1.5e-8 against all-float64 arithmetic.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from evaluators.validation import check_feature_pair
+from wgan.checks import positive_int
 from wgan.errors import WganbenchError
+from wgan.options import option
+
+
+@dataclass(frozen=True)
+class KIDOptions:
+    subsets: int = option(100, "random subsets KID is averaged over")
+    subset_size: int = option(1_000, "samples drawn from each set (real and generated) per subset")
+
+    def __post_init__(self) -> None:
+        positive_int("kid_subsets", self.subsets)
+        positive_int("kid_subset_size", self.subset_size)
+        if self.subset_size < 2:
+            raise WganbenchError(f"kid_subset_size must be at least 2, got {self.subset_size}")
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -40,9 +56,10 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
     return float(within - 2.0 * polynomial_kernel(x, y).sum(dtype=f64) / (m * n))
 
 
-def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, *, subsets: int = 100,
-                              subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """(mean, std) of MMD²_u over ``subsets`` random subsets of ``subset_size`` rows from each set."""
+def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, *, subsets: int = KIDOptions.subsets,
+                              subset_size: int = KIDOptions.subset_size, seed: int = 0) -> dict[str, float]:
+    """{"kid_mean", "kid_std"}: mean and std of MMD²_u over ``subsets`` random subsets of ``subset_size``
+    rows from each set."""
     real, fake = check_feature_pair(real, fake, "KID")
     for name, f in (("real", real), ("fake", fake)):
         if len(f) < subset_size:
@@ -53,4 +70,4 @@ def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, *, subsets: in
     rng = np.random.default_rng(seed)
     mmds = [mmd2_unbiased(real[rng.choice(len(real), subset_size, replace=False)],
                           fake[rng.choice(len(fake), subset_size, replace=False)]) for _ in range(subsets)]
-    return float(np.mean(mmds)), float(np.std(mmds))
+    return {"kid_mean": float(np.mean(mmds)), "kid_std": float(np.std(mmds))}

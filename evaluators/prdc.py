@@ -12,22 +12,30 @@ neighbour in its own set (itself excluded), real X = {x_i} (N) and fake Y = {y_j
 Distances are compared squared (same order, no square roots) and computed in blocks of rows, so a
 10,000 × 10,000 problem holds a few [chunk, 10,000] blocks at a time, never the full matrix. They are
 computed in the features' dtype: float32 for the classifier's features, as in the authors' code
-(sklearn's pairwise distances on float32 features), at twice float64's speed.
+(sklearn's pairwise distances on float32 features).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from evaluators.validation import check_feature_pair, float_features
+from wgan.checks import positive_int
 from wgan.errors import WganbenchError
+from wgan.options import option
 
-PRECISION = "precision"
-RECALL = "recall"
-DENSITY = "density"
-COVERAGE = "coverage"
+
+@dataclass(frozen=True)
+class PRDCOptions:
+    k: int = option(5, "nearest neighbours that set each sample's ball (the reference statistics are cached per k)")
+    chunk: int = option(1_024, "rows per block of pairwise distances (≈ 40 MB of float32 at 10k columns)")
+
+    def __post_init__(self) -> None:
+        positive_int("prdc_k", self.k)
+        positive_int("prdc_chunk", self.chunk)
 
 
 def _sq_distance_blocks(a: np.ndarray, b: np.ndarray, chunk: int) -> Iterator[tuple[slice, np.ndarray]]:
@@ -43,7 +51,7 @@ def _sq_distance_blocks(a: np.ndarray, b: np.ndarray, chunk: int) -> Iterator[tu
         yield rows, block
 
 
-def knn_sq_radii(features: np.ndarray, k: int = 5, chunk: int = 1024) -> np.ndarray:
+def knn_sq_radii(features: np.ndarray, k: int = PRDCOptions.k, chunk: int = PRDCOptions.chunk) -> np.ndarray:
     """Squared distance from each row to its k-th nearest other row, [N] in the features' float dtype."""
     f = float_features(features, "features")
     if not 1 <= k < len(f):
@@ -55,9 +63,9 @@ def knn_sq_radii(features: np.ndarray, k: int = 5, chunk: int = 1024) -> np.ndar
     return radii
 
 
-def prdc(real: np.ndarray, fake: np.ndarray, *, k: int = 5, real_sq_radii: np.ndarray | None = None,
-         chunk: int = 1024) -> dict[str, float]:
-    """{PRECISION, RECALL, DENSITY, COVERAGE} of ``fake`` against ``real`` [N, d] features.
+def prdc(real: np.ndarray, fake: np.ndarray, *, k: int = PRDCOptions.k, real_sq_radii: np.ndarray | None = None,
+         chunk: int = PRDCOptions.chunk) -> dict[str, float]:
+    """{"precision", "recall", "density", "coverage"} of ``fake`` against ``real`` [N, d] features.
 
     ``real_sq_radii`` may pass cached ``knn_sq_radii(real, k)`` for a fixed reference set.
     """
@@ -75,8 +83,8 @@ def prdc(real: np.ndarray, fake: np.ndarray, *, k: int = 5, real_sq_radii: np.nd
         covered[rows] = inside.any(axis=1)
         recalled[rows] = (block < fake_r[None, :]).any(axis=1)
     return {
-        PRECISION: float(np.mean(inside_counts > 0)),
-        RECALL: float(recalled.mean()),
-        DENSITY: float(inside_counts.mean() / k),
-        COVERAGE: float(covered.mean()),
+        "precision": float(np.mean(inside_counts > 0)),
+        "recall": float(recalled.mean()),
+        "density": float(inside_counts.mean() / k),
+        "coverage": float(covered.mean()),
     }

@@ -9,7 +9,7 @@ images with the reference it is scored against (a degraded copy of the reference
 weak damage). The two test splits differ on purpose: MNIST's first 5,000 test digits come from
 NIST's cleaner SD-3 writers and the last 5,000 from SD-1 (LeCun et al.'s notes), so "first vs last
 half" measures a writer shift, while a random split measures only sampling noise at N = 5,000.
-Writes results/evaluator_sanity.md (pandas) and .csv.
+Writes evaluator_sanity.md (pandas) and .csv into the results folder (`wgan.paths.results_dir`).
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 
 from evaluators.classifier import Classifier, load_classifier
-from evaluators.defaults import DEFAULTS
 from evaluators.inception_score import inception_score
-from evaluators.suite import METRICS, Reference, reference_from_images, reference_stats, score
-from wgan.data import MnistArrays, load_mnist, scale_images
+from evaluators.options import EvalOptions
+from evaluators.reference import Reference, reference_from_images, reference_stats
+from evaluators.suite import score
+from wgan.data import IMAGE_SHAPE, MnistArrays, load_mnist, scale_images
 from wgan.io import write_text
+from wgan.paths import results_dir
 
 NOISE_SIGMAS = (0.1, 0.25, 0.5, 1.0)       # Gaussian pixel noise, in [-1, 1] pixel units, then clipped
 BLUR_SIGMAS = (0.5, 1.0, 1.5, 2.0)         # Gaussian blur, in pixels
 REMOVED_CLASSES = (1, 3, 5)                # digits 0..k-1 left out
 SINGLE_CLASS = 1
 SUBSET = 10_000
-RESULTS = Path("results")
 
 # Row groups; a degradation group's rows are ordered by strength (`level`).
 TRAIN, HALVES, NOISE, BLUR, REMOVED, SINGLE, UNIFORM = (
@@ -53,7 +54,7 @@ class Case:
     reference: Reference
 
 
-def sanity_cases(mnist: MnistArrays, classifier: Classifier, *, seed: int = DEFAULTS["seed"]) -> Iterator[Case]:
+def sanity_cases(mnist: MnistArrays, classifier: Classifier, *, seed: int = EvalOptions.seed) -> Iterator[Case]:
     """The table's rows, built one at a time (each holds up to 10k images)."""
     (x_train, y_train), (x_test, _) = mnist
     rng = np.random.default_rng(seed)
@@ -80,19 +81,21 @@ def sanity_cases(mnist: MnistArrays, classifier: Classifier, *, seed: int = DEFA
         yield Case(f"train without digits 0-{k - 1}", REMOVED, float(k), scale_images(x_train[pick]), test_ref)
     yield Case(f"train digit {SINGLE_CLASS} only", SINGLE, 1.0, scale_images(x_train[y_train == SINGLE_CLASS]),
                test_ref)
-    uniform = rng.uniform(-1.0, 1.0, (SUBSET, 28, 28, 1)).astype(np.float32)
+    uniform = rng.uniform(-1.0, 1.0, (SUBSET, *IMAGE_SHAPE)).astype(np.float32)
     yield Case("uniform noise", UNIFORM, 0.0, uniform, test_ref)
 
 
-def sanity_table(*, metrics: Collection[str] = METRICS, seed: int = DEFAULTS["seed"],
+def sanity_table(*, metrics: Collection[str] | None = None, seed: int = EvalOptions.seed,
                  mnist: MnistArrays | None = None, verbose: bool = False) -> pd.DataFrame:
-    """One row per case: its group and level, then the report row of `evaluators.suite.score`."""
+    """One row per case: its group and level, then the report row of `evaluators.suite.score` (all
+    metrics of the table, or the groups ``metrics``) with the default metric options."""
+    options = EvalOptions(seed=seed, metrics=metrics)
     classifier = load_classifier(verbose=verbose)
     rows = []
     for case in sanity_cases(mnist or load_mnist(), classifier, seed=seed):
         start = time.perf_counter()
-        features, logits = classifier.features_and_logits(case.images, DEFAULTS["batch_size"])
-        row = score(features, logits, case.reference, metrics=metrics, seed=seed)
+        features, logits = classifier.features_and_logits(case.images, options.batch_size)
+        row = score(features, logits, case.reference, options)
         rows.append({"case": case.name, "group": case.group, "level": case.level, **row})
         if verbose:
             print(f"  {case.name:<32} FID {row.get('fid', float('nan')):9.3f}  "
@@ -103,12 +106,13 @@ def sanity_table(*, metrics: Collection[str] = METRICS, seed: int = DEFAULTS["se
 def inception_score_of_test_set(mnist: MnistArrays | None = None) -> float:
     """The inception score of the 10,000 test images themselves: what real digits score."""
     _, logits = load_classifier(verbose=False).features_and_logits(scale_images((mnist or load_mnist())[1][0]))
-    return inception_score(logits, DEFAULTS["splits"])[0]
+    return inception_score(logits, EvalOptions().metric_options("is").splits)["is_mean"]
 
 
-def write_table(table: pd.DataFrame, out_dir: Path = RESULTS) -> tuple[Path, Path]:
-    """results/evaluator_sanity.md (with a note on how to read it) and .csv, written atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_table(table: pd.DataFrame, out_dir: Path | None = None) -> tuple[Path, Path]:
+    """evaluator_sanity.md (with a note on how to read it) and .csv in ``out_dir`` (default: the results
+    folder), written atomically."""
+    out_dir = Path(out_dir) if out_dir is not None else results_dir()
     md, csv = out_dir / "evaluator_sanity.md", out_dir / "evaluator_sanity.csv"
     classifier = load_classifier(verbose=False)
     header = (
@@ -127,9 +131,9 @@ def write_table(table: pd.DataFrame, out_dir: Path = RESULTS) -> tuple[Path, Pat
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluators.sanity", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for evaluator_sanity.md/.csv "
-                        "(default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+    parser.add_argument("--out", type=Path, default=None, help="folder for evaluator_sanity.md/.csv "
+                        "(default: $WGANBENCH_RESULTS or ./results)")
+    parser.add_argument("--seed", type=int, default=EvalOptions.seed,
                         help="seed of the subsets, the noise and the KID subsets (default: %(default)s)")
     args = parser.parse_args(argv)
     start = time.perf_counter()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from wgan.data import IMAGE_SHAPE, scale_images
 from wgan.errors import WganbenchError
 
-IMAGE_SHAPE = (28, 28, 1)
 _EXPECTED = "float [N, 28, 28, 1] in [-1, 1], or uint8 [N, 28, 28] / [N, 28, 28, 1] in [0, 255]"
 
 
@@ -22,8 +22,8 @@ def check_features(x: np.ndarray, name: str) -> np.ndarray:
 
 def float_features(x: np.ndarray, name: str) -> np.ndarray:
     """``check_features``, cast to float32 when float32 or narrower (the classifier's output), else
-    float64. The pairwise metrics (KID, PRDC) run their matrix products in that dtype: float32 BLAS is
-    twice as fast, and float32 features carry no more precision than that anyway."""
+    float64. The pairwise metrics (KID, PRDC) run their matrix products in that dtype: float32 features
+    carry no more precision than float32 arithmetic keeps, and float32 products cost less."""
     x = check_features(x, name)
     return x.astype(np.result_type(x.dtype, np.float32), copy=False)
 
@@ -39,12 +39,15 @@ def check_feature_pair(real: np.ndarray, fake: np.ndarray, metric: str) -> tuple
 
 
 def check_samples(x: np.ndarray, name: str = "samples") -> np.ndarray:
-    """Validate image samples and return them as float32 [N, 28, 28, 1] in [-1, 1] (DESIGN.md §5)."""
+    """Validate image samples and return them as float32 [N, 28, 28, 1] in [-1, 1] (docs/DESIGN.md §5
+    Metrics).
+
+    uint8 pixels are scaled exactly as the training data are (`wgan.data.scale_images`)."""
     x = np.asarray(x)
     if x.dtype == np.uint8:
         if x.shape[1:] not in ((28, 28), IMAGE_SHAPE) or len(x) == 0:
             raise WganbenchError(f"{name}: uint8 array of shape {x.shape}, expected {_EXPECTED}")
-        return ((x.astype(np.float32) - 127.5) / 127.5).reshape(-1, *IMAGE_SHAPE)
+        return scale_images(x)
     if not np.issubdtype(x.dtype, np.floating):
         raise WganbenchError(f"{name}: dtype {x.dtype}, expected {_EXPECTED}")
     if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or len(x) == 0:

@@ -1,0 +1,156 @@
+"""The metric table: the one place a metric is declared (docs/DESIGN.md §5 Metrics).
+
+Each :class:`Metric` names a group (what ``metrics=`` selects), the report-row values it computes
+(each a :class:`Value`: key, which direction is better, a column label, whether the quality gate
+checks it), the function that computes them from an :class:`Inputs` and the metric's options, and
+that options dataclass (its fields are the flat options ``f"{metric.name}_{field}"`` of
+``evaluate()`` and of the command line). `evaluators.suite.score` loops over this table; reports,
+the quality gate and the command line read it. A new metric is a new entry here and nothing else.
+
+The metric modules (`fid`, `inception_score`, `mode_coverage`, `kid`, `prdc`) stay pure functions on
+arrays and know nothing of this table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.special import softmax
+
+from evaluators.fid import fid
+from evaluators.inception_score import ISOptions, inception_score
+from evaluators.kid import KIDOptions, kernel_inception_distance
+from evaluators.mode_coverage import ModesOptions, mode_coverage
+from evaluators.prdc import PRDCOptions, prdc
+from wgan.checks import one_of
+from wgan.errors import WganbenchError
+
+if TYPE_CHECKING:
+    from evaluators.reference import Reference
+
+BETTER = ("higher", "lower", None)
+
+
+@dataclass(frozen=True)
+class Value:
+    """One number of the report row."""
+
+    key: str                 # the report-row key, e.g. "fid", "kid_std"
+    better: str | None       # "higher", "lower", or None (a spread, not a quality)
+    label: str               # short column header for reports, with arrow or unit, e.g. "FID ↓"
+    gate: bool = False       # whether the quality gate checks it
+
+    def __post_init__(self) -> None:
+        one_of(f"'better' of value {self.key!r}", self.better, BETTER)
+        if self.gate and self.better is None:
+            raise WganbenchError(f"value {self.key!r}: the gate can only check a value with a better direction")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every metric's compute function gets."""
+
+    features: np.ndarray     # generated samples' classifier features [N, d], float32
+    logits: np.ndarray       # their logits [N, 10]
+    reference: Reference     # real-data statistics (features, mu, sigma, class_share, sq_radii, k)
+    seed: int                # for metrics that draw at random (KID's subsets)
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a metric without knobs."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str                                          # group name for ``metrics=``: "fid", "is", ...
+    values: tuple[Value, ...]
+    compute: Callable[[Inputs, Any], dict[str, float]]  # (inputs, options instance) -> {value.key: number}
+    options: type = NoOptions                           # frozen dataclass of knobs, fields from wgan.options.option
+    summary: str = ""                                  # one line: what it measures and its paper
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise WganbenchError(f"metric {self.name!r} declares no values")
+        if not (dataclasses.is_dataclass(self.options) and isinstance(self.options, type)):
+            raise WganbenchError(f"metric {self.name!r}: options must be a dataclass type, got {self.options!r}")
+
+
+def _fid(inputs: Inputs, options: NoOptions) -> dict[str, float]:
+    return fid(inputs.features, inputs.reference.mu, inputs.reference.sigma)
+
+
+def _is(inputs: Inputs, options: ISOptions) -> dict[str, float]:
+    return inception_score(inputs.logits, options.splits)
+
+
+def _modes(inputs: Inputs, options: ModesOptions) -> dict[str, float]:
+    probs = softmax(inputs.logits.astype(np.float64), axis=1)
+    out = mode_coverage(probs, options.min_share, inputs.reference.class_share, options.confident_prob)
+    del out["histogram"]  # a list, for reports that draw it; not a number of the row
+    return out
+
+
+def _kid(inputs: Inputs, options: KIDOptions) -> dict[str, float]:
+    return kernel_inception_distance(inputs.reference.features, inputs.features, subsets=options.subsets,
+                                     subset_size=options.subset_size, seed=inputs.seed)
+
+
+def _prdc(inputs: Inputs, options: PRDCOptions) -> dict[str, float]:
+    reference = inputs.reference
+    if reference.k != options.k:
+        raise WganbenchError(f"prdc_k={options.k}, but the reference statistics hold k-NN radii for k={reference.k}; "
+                             "compute the reference with the same k")
+    return prdc(reference.features, inputs.features, k=options.k, real_sq_radii=reference.sq_radii,
+                chunk=options.chunk)
+
+
+# Not gated: precision (it falls as models improve early in training, when samples spread beyond the
+# densest digits), the spreads, the KLs and density (coverage and modes_covered gate the same failures).
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("fid", (Value("fid", "lower", "FID ↓", gate=True),), _fid,
+           summary="Fréchet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)"),
+    Metric("is", (Value("is_mean", "higher", "IS ↑", gate=True), Value("is_std", None, "IS std")), _is, ISOptions,
+           summary="inception score: confident and varied class predictions (Salimans et al. 2016)"),
+    Metric("modes", (Value("modes_covered", "higher", "modes ↑", gate=True),
+                     Value("kl_uniform", "lower", "KL(uniform) ↓"),
+                     Value("kl_test", "lower", "KL(test) ↓"),
+                     Value("confident_share", "higher", "confident ↑")), _modes, ModesOptions,
+           summary="digit classes covered and class-share KLs (Metz et al. 2017, Lin et al. 2018)"),
+    Metric("kid", (Value("kid_mean", "lower", "KID ↓", gate=True), Value("kid_std", None, "KID std")), _kid,
+           KIDOptions, summary="kernel inception distance: unbiased polynomial-kernel MMD² (Bińkowski et al. 2018)"),
+    Metric("prdc", (Value("precision", "higher", "precision ↑"), Value("recall", "higher", "recall ↑", gate=True),
+                    Value("density", "higher", "density ↑"), Value("coverage", "higher", "coverage ↑", gate=True)),
+           _prdc, PRDCOptions,
+           summary="precision, recall, density and coverage of k-NN balls (Kynkäänniemi et al. 2019, Naeem et al. "
+                   "2020)"),
+)}
+
+
+def metric(name: str) -> Metric:
+    """The table's entry ``name`` (an unknown name is a `WganbenchError` listing the known ones)."""
+    one_of("metric", name, METRICS)
+    return METRICS[name]
+
+
+def values(names: Iterable[str] | None = None) -> list[Value]:
+    """The declared values of the metrics ``names`` (default: all), in table order."""
+    wanted = set(METRICS) if names is None else {metric(name).name for name in names}
+    return [v for m in METRICS.values() if m.name in wanted for v in m.values]
+
+
+def value(key: str) -> Value:
+    """The value declared under report-row key ``key``."""
+    for v in values():
+        if v.key == key:
+            return v
+    raise WganbenchError(f"unknown metric value {key!r}; expected one of: {', '.join(v.key for v in values())}")
+
+
+def flat_options() -> dict[str, tuple[Metric, dataclasses.Field]]:
+    """Every metric option by its flat name ``f"{metric.name}_{field.name}"``, in table order."""
+    return {f"{m.name}_{f.name}": (m, f) for m in METRICS.values() for f in dataclasses.fields(m.options)}
