@@ -3,7 +3,7 @@
 The general fields are declared here; each metric's knobs are declared by its options dataclass in
 the metric table (`evaluators.metrics.METRICS`) and set through ``overrides`` under their flat names
 ``f"{metric}_{field}"`` (e.g. ``kid_subsets``). ``evaluate(x, n=2000, kid_subsets=10)`` and the
-command line both end here (docs/DESIGN.md §2 Settings and their sources, §5 Metrics).
+command line both end here (docs/DESIGN.md §1 Layers and data flow, How options work; §5 Metrics).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def _load_generator(path: Path):
         raise WganbenchError(f"{path}: truncated or corrupt .keras file (not a complete zip archive); {fix}")
     try:
         return keras.saving.load_model(path, compile=False)
-    except Exception as err:  # Keras errors from a damaged archive or a foreign model
+    except Exception as err:  # noqa: BLE001 — Keras' deserializer raises any type on a damaged or foreign file
         detail = " ".join(f"{type(err).__name__}: {err}".split())
         raise WganbenchError(f"{path}: cannot load as a Keras generator, the file may be truncated or corrupt "
                              f"({detail}); {fix}") from None
@@ -99,9 +99,7 @@ def load_source(path: str | os.PathLike):
         raise WganbenchError(f"{path}: unsupported file type {path.suffix!r}; expected {_SOURCE_HELP}")
     try:
         return _load_array(path)
-    except WganbenchError:
-        raise
-    except Exception as err:  # zip/NumPy errors from a corrupt file
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:  # a corrupt file
         detail = " ".join(f"{type(err).__name__}: {err}".split())
         raise WganbenchError(f"{path}: cannot load ({detail}); expected {_SOURCE_HELP}") from None
 
