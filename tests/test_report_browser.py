@@ -1,0 +1,158 @@
+"""The HTML report (studies.html.render_html): its markup, then the page as headless Chromium shows it.
+
+The browser check fails on any console error, on an image that did not decode, on a missing section
+id, on a table that is not laid out as meant (numbers right-aligned, the best value bold) or a page
+wider than the window; it saves a screenshot to results/report_screenshot.png. Without Chromium and
+chromedriver it is skipped: ``apt-get install chromium chromium-driver`` (Debian) to run it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from studies.html import FINDINGS_ID, best_rows, format_number, header_label, render_html
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOT = REPO / "results" / "report_screenshot.png"
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL_HINT = "apt-get install chromium chromium-driver (Debian) to run the report's browser check"
+TITLE = "wganbench: GAN vs WGAN settings on MNIST"
+SECTION_IDS = ["final-scores-mean-std-over-seeds", "cost", "ranking", "fid-versus-generator-step",
+               "final-fixed-noise-samples"]
+BEST = {"fid": "min", "fid_mean": "min", "is_mean": "max", "is_mean_mean": "max", "modes_covered": "max",
+        "modes_covered_mean": "max", "images_per_s": "max", "s_to_fid_150": "min"}
+
+
+def figure(path: Path, kind: str) -> Path:
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    steps = np.array([150, 300, 450, 600])
+    if kind == "curve":
+        for name, fid in (("gan", [420.0, 310.5, 250.2, 192.5]), ("wgan-gp", [380.2, 220.7, 150.1, 109.5])):
+            ax.plot(steps, fid, marker="o", label=name)
+        ax.set_xlabel("generator step")
+        ax.set_ylabel("FID")
+        ax.legend()
+    else:
+        ax.imshow(np.random.default_rng(0).integers(0, 255, (66, 66)), cmap="gray")
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80, format="png")
+    plt.close(fig)
+    return path
+
+
+def report(tmp_path: Path) -> str:
+    shown = pd.DataFrame({"setting": ["gan", "wgan-gp"], "seeds": [2, 2], "fid": ["192.5 ± 12", "109.5 ± 4.1"],
+                          "is_mean": ["6.812 ± 0.21", "8.034 ± 0.12"], "modes_covered": ["9 ± 0", "10 ± 0"]})
+    cost = pd.DataFrame({"setting": ["gan", "wgan-gp"], "steps": [3124.0, 702.5], "wall_s": [540.21, 539.877],
+                         "images_per_s": [1850.456, 3322.1234], "s_to_fid_150": [np.nan, 412.3456]})
+    ranking = pd.DataFrame({"rank": [1, 2], "setting": ["wgan-gp", "gan"], "fid_mean": [109.5312, 192.4871],
+                            "is_mean_mean": [8.0344, 6.8123], "recall_mean": [0.000123456, 12345.678]})
+    findings = ["`wgan-gp` reaches the lowest final FID (109.5, 10 of 10 digit classes covered); `gan` the "
+                "highest (192.5).", "Fastest training: `wgan-gp` at 3322 images/s; slowest: `gan` at 1850 images/s."]
+    figures = [("FID versus generator step", figure(tmp_path / "fid_vs_step.png", "curve")),
+               ("Final fixed-noise samples", figure(tmp_path / "samples.png", "grid"))]
+    return render_html(TITLE, "Settings gan, wgan-gp; seeds 0, 1; 540 s of training per run at batch `64`.",
+                       findings, [("Final scores (mean ± std over seeds)", shown), ("Cost", cost),
+                                  ("Ranking", ranking)], figures, best=BEST)
+
+
+def test_best_values() -> None:
+    assert best_rows(pd.Series([3.0, 1.0, 1.0]), "min") == {1, 2}
+    assert best_rows(pd.Series(["557.4 ± 12", "570.0 ± 3"]), "max") == {1}
+    assert best_rows(pd.Series([np.nan, 412.3]), "min") == {1}
+    assert best_rows(pd.Series([5.0, 5.0]), "max") == set() and best_rows(pd.Series([5.0]), "max") == set()
+
+
+def test_units_and_number_formats() -> None:
+    assert header_label("wall_s") == "wall (s)"
+    assert header_label("images_per_s") == "images/s"
+    assert header_label("s_to_fid_150") == "time to fid 150 (s)"
+    assert header_label("fid_mean") == "fid mean"
+    assert [format_number(v) for v in (109.5312, 0.000123456, 12345.678, 3124.0, 2, np.int64(12000), np.nan,
+                                       0.0, 1e-7)] == [
+        "109.5", "0.0001235", "12,350", "3,124", "2", "12,000", "–", "0", "1e-07"]
+
+
+def test_the_page_stands_alone_with_findings_first_and_marked_best_values(tmp_path) -> None:
+    page = report(tmp_path)
+    assert 'border="1"' not in page and "dataframe" not in page
+    assert page.count('src="data:image/png;base64,') == 2 and "fid_vs_step.png" not in page
+    assert re.search(r"<header>.*</header>\s*<section id=\"findings\">", page, re.S)  # right after the intro
+    assert page.index(f'id="{FINDINGS_ID}"') < page.index("<table")
+    assert "<code>wgan-gp</code> reaches" in page and "batch <code>64</code>" in page
+    assert all(f'id="{anchor}"' in page for anchor in SECTION_IDS)
+    assert '<th scope="col" class="num" title="wall_s">wall (s)</th>' in page
+    assert '<th scope="col" class="num" title="images_per_s">images/s</th>' in page
+    assert '<th scope="col" title="setting">setting</th>' in page  # text stays left-aligned
+    assert '<td class="num best">109.5 ± 4.1</td>' in page and '<td class="num">192.5 ± 12</td>' in page
+    assert '<td class="num best">3,322</td>' in page and '<td class="num missing">–</td>' in page
+    assert '<td class="num best">412.3</td>' in page  # the one run that reached the target
+    assert '<td class="num best">109.5</td>' in page and '<td class="num best">8.034</td>' in page
+    assert '<td class="num">540.2</td>' in page  # wall_s is not a score: nothing is bold
+    assert "0.0001235" in page and "12,350" in page
+
+
+def chromium() -> str | None:
+    return next((path for name in ("chromium", "chromium-browser", "google-chrome")
+                 if (path := shutil.which(name))), None)
+
+
+@pytest.mark.slow
+def test_the_report_reads_in_a_real_browser(tmp_path) -> None:
+    webdriver = pytest.importorskip("selenium.webdriver", reason=f"selenium is not installed; pip install "
+                                    f"selenium, and {INSTALL_HINT}")
+    browser = chromium()
+    driver_path = CHROMEDRIVER if CHROMEDRIVER.exists() else Path(shutil.which("chromedriver") or CHROMEDRIVER)
+    if browser is None or not driver_path.exists():
+        pytest.skip(f"Chromium or chromedriver is not installed: {INSTALL_HINT}")
+    from selenium.webdriver.chrome.service import Service
+
+    page = tmp_path / "report.html"
+    page.write_text(report(tmp_path), encoding="utf-8")
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,2000",
+                 "--hide-scrollbars"):
+        options.add_argument(flag)
+    options.binary_location = browser
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
+    try:
+        driver.set_window_size(1200, 2000)
+        driver.get(page.as_uri())
+        assert driver.title == TITLE
+        images = driver.execute_script(
+            "return [...document.images].map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight])")
+        assert len(images) == 2
+        assert all(complete and width > 0 and height > 0 for _, complete, width, height in images), images
+        missing = [a for a in [FINDINGS_ID, *SECTION_IDS] if driver.execute_script(
+            "return document.getElementById(arguments[0]) === null", a)]
+        assert not missing, f"sections without their id: {missing}"
+        first = driver.execute_script("return document.querySelector('header').nextElementSibling.id")
+        assert first == FINDINGS_ID
+        styles = driver.execute_script(
+            "const s = e => getComputedStyle(document.querySelector(e));"
+            "return [s('td.num').textAlign, s('td:not(.num)').textAlign, s('td.best').fontWeight, "
+            "s('td.num:not(.best)').fontWeight, s('tbody tr:nth-child(2)').backgroundColor, "
+            "s('tbody tr:nth-child(1)').backgroundColor, s('body').maxWidth]")
+        assert styles[:4] == ["right", "left", "700", "400"]
+        assert styles[4] != styles[5], "rows are not striped"
+        assert styles[6] != "none", "the text runs the window's full width"
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow} px wider than the window"
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(SCREENSHOT))
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        assert not errors, f"browser console errors: {errors}"
+    finally:
+        driver.quit()

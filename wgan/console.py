@@ -1,0 +1,137 @@
+"""What TensorFlow prints on the console: one oneDNN banner per process, no remapper error per run.
+
+Two lines of TensorFlow's own are noise here, and ``TF_CPP_MIN_LOG_LEVEL`` hides neither:
+
+- **The oneDNN banner, printed twice by** ``import tensorflow``. It is an INFO line that
+  ``tensorflow/core/util/port.cc`` logs through absl before anything has set absl's log level (so even
+  ``TF_CPP_MIN_LOG_LEVEL=3`` shows it), and two copies of that code are loaded: one in
+  ``libtensorflow_framework.so.2`` (loaded with ``_pywrap_cpu_feature_guard``) and one linked
+  statically, with its own absl, into ``tensorflow/python/profiler/internal/_pywrap_profiler_plugin.so``
+  (imported by ``tf.profiler.experimental.client``). Each copy prints absl's "before
+  absl::InitializeLog()" warning and the banner. :func:`install_banner_filter` (called by
+  ``wgan/__init__``, before TensorFlow loads) lets ``import tensorflow`` write to a temporary file and
+  replays what it wrote with those two lines kept once: the banner says that oneDNN's round-off is on,
+  which the suite chose, so it shows once. With ``TF_CPP_MIN_LOG_LEVEL=0`` nothing is filtered.
+- **"remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout ... LeakyReluGrad exist for
+  missing node ... BiasAdd"**, once per training run. Grappler's remapper fuses the critic's
+  Conv2D + BiasAdd + LeakyRelu into one oneDNN ``_FusedConv2D`` and deletes the BiasAdd, but the
+  critic's gradient (``LeakyReluGrad``, which takes the BiasAdd output as its features) still reads
+  it; the mutation is refused, grappler logs the error and keeps the graph without any of the
+  remapper's rewrites. :func:`quiet_tensorflow` turns the remapper off while a training step is
+  optimized: the graph that runs is the same, the error goes, and the step is as fast (measured
+  in the commit that added this module). Functions optimized outside it (the evaluators'
+  classifier) keep their fusions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+
+LOG_LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
+# The lines each loaded copy of TensorFlow's port.cc prints; kept once per process.
+REPEATED_LINES = (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+                  b"oneDNN custom operations are on.")
+
+
+def keep_first(text: bytes, repeated: tuple[bytes, ...] = REPEATED_LINES) -> bytes:
+    """``text`` with the second and later lines holding each of ``repeated`` dropped."""
+    seen: set[bytes] = set()
+    kept = []
+    for line in text.splitlines(keepends=True):
+        marker = next((m for m in repeated if m in line), None)
+        if marker is not None:
+            if marker in seen:
+                continue
+            seen.add(marker)
+        kept.append(line)
+    return b"".join(kept)
+
+
+@contextlib.contextmanager
+def repeats_dropped(fd: int = 2) -> Iterator[None]:
+    """Send what is written to ``fd`` meanwhile to a file; then write it back without repeats.
+
+    Python errors raised inside still print after it (the text is replayed in ``finally``).
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no such descriptor (a closed stderr): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            capture.seek(0)
+            data = memoryview(keep_first(capture.read()))
+            while data:
+                data = data[os.write(fd, data):]
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, run with :func:`repeats_dropped`."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__loader__ = module.__spec__.loader = self.loader  # the package keeps its real loader
+        with repeats_dropped():
+            self.loader.exec_module(module)
+
+
+class _TensorFlowImport(importlib.abc.MetaPathFinder):
+    """One-shot finder: the first ``import tensorflow`` runs through :class:`_QuietLoader`."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "tensorflow":
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def install_banner_filter() -> None:
+    """Make the coming ``import tensorflow`` print oneDNN's banner once (not twice).
+
+    Does nothing when TensorFlow is already imported or ``TF_CPP_MIN_LOG_LEVEL`` is 0 (show all).
+    """
+    if "tensorflow" in sys.modules or os.environ.get(LOG_LEVEL_ENV, "0") == "0":
+        return
+    if not any(isinstance(finder, _TensorFlowImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TensorFlowImport())
+
+
+@contextlib.contextmanager
+def quiet_tensorflow() -> Iterator[None]:
+    """Grappler's remapper off for the functions first run inside (the training step); restored after.
+
+    Use as ``with quiet_tensorflow(): gan.fit(...)``. The setting is read when a function is first
+    called (optimized), so a function optimized inside keeps the remapper off, and everything first
+    called after the block (the evaluators) is optimized with it on.
+    """
+    import tensorflow as tf
+
+    held = tf.config.optimizer.get_experimental_options().get("remapping")
+    tf.config.optimizer.set_experimental_options({"remapping": False})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"remapping": True if held is None else held})
