@@ -50,7 +50,8 @@ class CompareOptions:
     n: int = option(5000, "generated samples per score (the FID reference is always the 10,000 test images)")
     width: int | None = option(16, "narrowest feature map of both networks; 0 = each setting's own (the "
                                "notebook's 64)")
-    batch_size: int | None = option(64, "batch size of every run; 0 = each setting's own")
+    batch_size: int | None = option(None, "one batch size for every run; unset or 0 = each setting's own "
+                                    "(gan and wgan-seed 256, wgan and wgan-gp 64)")
     jit_compile: bool = option(False, "compile the train step with XLA")
     mixed_precision: str | None = option(None, "train in bfloat16 mixed precision", choices=("bfloat16",))
     out_dir: str | None = option(None, "where the report goes (default: <results>/compare)")
@@ -213,6 +214,7 @@ def study_meta(options: CompareOptions) -> dict[str, Any]:
     meta = asdict(options)
     meta.update({"steps": budget.steps, "budget_seconds": budget.seconds,
                  "width": options.width or get_setting(options.settings[0]).width,
-                 "batch_size": options.batch_size or "each setting's",
+                 "batch_size": options.batch_size or "each setting's own (" + ", ".join(
+                     f"{s} {get_setting(s).batch_size}" for s in options.settings) + ")",
                  "mixed_precision": options.mixed_precision or "float32"})
     return meta

@@ -119,7 +119,9 @@ def test_each_setting_writes_its_run_directory(runs, name: str) -> None:
     for a, b in zip(generator.get_weights(), gan.generator.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert (run_dir / CHECKPOINT_DIR / "checkpoint").is_file()
-    assert gan.step == STEPS and int(gan.d_optimizer.iterations.numpy()) == STEPS * gan.setting.n_critic
+    critic_updates = sum(gan.setting.critic_updates(t) for t in range(STEPS))  # wgan: 100 per warm-up step
+    assert gan.step == STEPS and int(gan.d_optimizer.iterations.numpy()) == critic_updates
+    assert critic_updates == (300 if name == "wgan" else STEPS * gan.setting.n_critic)
 
 
 def test_wgan_clips_every_critic_weight_and_leaves_generator_statistics(runs) -> None:
@@ -172,9 +174,12 @@ def test_corrupt_checkpoint_is_refused(runs, x_train, tmp_path) -> None:
 @pytest.mark.parametrize("kwargs, message", [
     ({"steps": 0}, "steps must be a positive int"),
     ({"steps": -5}, "steps must be a positive int"),
-    ({"batch_size": 0}, "batch_size must be a positive int"),
-    ({"width": -16}, "width must be a positive int"),
-    ({"budget_seconds": -1.0}, "budget_seconds must be a positive number"),
+    ({"batch_size": -1}, "batch_size must be a non-negative int"),  # 0 = the setting's own, on every command
+    ({"width": -16}, "width must be a non-negative int"),
+    ({"budget_seconds": -1.0}, "budget_seconds must be a finite positive number"),
+    ({"budget_seconds": float("nan")}, "budget_seconds must be a finite positive number"),
+    ({"budget_seconds": float("inf")}, "budget_seconds must be a finite positive number"),
+    ({"batch_size": 70_000}, "a step needs 70000 images"),
     ({"clip_impl": "clamp"}, "unknown clipping implementation"),
     ({"mixed_precision": "float16"}, "unknown mixed precision"),
     ({"strategy": "tpu"}, "unknown strategy"),
@@ -227,6 +232,54 @@ def test_budget_and_progress(tmp_path, x_train, capsys) -> None:
 # subprocesses: op determinism and logical devices are process-wide
 
 
+def test_kill_inside_a_save_resumes_with_a_complete_history(tmp_path, x_train, monkeypatch) -> None:
+    """A crash after history.csv and the generator are written but before the checkpoint (the commit
+    point) resumes from the previous checkpoint with every row and the right training time."""
+    from wgan import recorder
+
+    train("gan", steps=2, out_dir=tmp_path, data=x_train, **{**FAST, "checkpoint_every": 2})
+    real_save = recorder.rundir.save_generator
+
+    def crash_at_step_4(path, generator):
+        real_save(path, generator)
+        if len(read_history(tmp_path)) == 4:
+            raise KeyboardInterrupt  # killed between the generator and the checkpoint
+    monkeypatch.setattr(recorder.rundir, "save_generator", crash_at_step_4)
+    with pytest.raises(KeyboardInterrupt):
+        train("gan", steps=4, out_dir=tmp_path, data=x_train, resume=True, **{**FAST, "checkpoint_every": 2})
+    assert len(read_history(tmp_path)) == 4 and tf.train.latest_checkpoint(tmp_path / CHECKPOINT_DIR).endswith("-2")
+    monkeypatch.undo()
+    summary = train("gan", steps=4, out_dir=tmp_path, data=x_train, resume=True, **{**FAST, "checkpoint_every": 2})
+    rows = read_history(tmp_path)
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4] and summary[SUMMARY_STEPS] == 4
+    times = [float(r["wall_time"]) for r in rows]
+    assert times == sorted(times) and summary["wall_seconds"] == pytest.approx(times[-1], abs=1e-3)
+
+
+def test_tracing_and_saving_are_not_training_time(tmp_path, x_train, monkeypatch) -> None:
+    """Slow tracing (Python in the step runs only while tracing) and slow saves stay off the clock."""
+    from wgan import recorder
+    from wgan.gan import GAN
+
+    slow = 3.0
+    real_updates, real_png = GAN.updates, recorder.rundir.save_png
+
+    def slow_trace(self, real, noise):
+        time.sleep(slow)
+        return real_updates(self, real, noise)
+
+    def slow_png(path, grid):
+        time.sleep(slow)
+        real_png(path, grid)
+    monkeypatch.setattr(GAN, "updates", slow_trace)
+    monkeypatch.setattr(recorder.rundir, "save_png", slow_png)
+    summary = train("gan", steps=3, out_dir=tmp_path, data=x_train, width=8,
+                    **{**FAST, "batch_size": 8, "checkpoint_every": 1})
+    assert summary["total_seconds"] > 3 * 2 * slow  # two grids per checkpoint, three checkpoints
+    assert summary["wall_seconds"] < slow  # tiny steps: far less than one slow call
+    assert float(read_history(tmp_path)[-1]["wall_time"]) == pytest.approx(summary["wall_seconds"], abs=1e-3)
+
+
 def wganbench(*args: str) -> list[str]:
     return [sys.executable, "-m", "studies.cli", "train", *args]
 
@@ -238,7 +291,7 @@ def test_killed_run_resumes_to_the_same_generator(tmp_path) -> None:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     unbroken = subprocess.Popen(wganbench(*common, "--out-dir", str(tmp_path / "a")), env=env)
     killed = subprocess.Popen(wganbench(*common, "--out-dir", str(tmp_path / "b")), env=env)
-    first_checkpoint_done = tmp_path / "b" / HISTORY_FILE  # written last at each checkpoint
+    first_checkpoint_done = tmp_path / "b" / CHECKPOINT_DIR / "checkpoint"  # written last at each save
     deadline = time.monotonic() + 240
     while not first_checkpoint_done.exists() and killed.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -34,18 +34,20 @@ GENERATOR_GRAD_NORM = "generator_grad_norm"
 LOGGED = (CRITIC_LOSS, GENERATOR_LOSS, WASSERSTEIN, PENALTY, CRITIC_GRAD_NORM, GENERATOR_GRAD_NORM)
 
 
-def make_optimizer(name: str, learning_rate: float, betas: tuple[float, float]) -> keras.optimizers.Optimizer:
+def make_optimizer(name: str, learning_rate: float, betas: tuple[float, float],
+                   rho: float = 0.9) -> keras.optimizers.Optimizer:
     if name == "adam":
         return keras.optimizers.Adam(learning_rate, beta_1=betas[0], beta_2=betas[1])
-    return keras.optimizers.RMSprop(learning_rate)
+    return keras.optimizers.RMSprop(learning_rate, rho=rho)
 
 
 class GAN(keras.Model):
     """Generator + critic trained by ``fit()``; ``train_step`` is one generator step.
 
-    ``fit`` data are real batches ``[B, n_critic, 28, 28, 1]`` (see :func:`training_data`), or
-    ``(real, noise)`` pairs with ``noise`` ``[B, n_critic, noise_dim]`` (critic update ``i`` takes
-    ``noise[:, i]``) to pin the noise, e.g. to compare strategies on identical inputs. Otherwise the
+    ``fit`` data are real batches ``[B, n, 28, 28, 1]`` (see :func:`wgan.stream.training_data`), or
+    ``(real, noise)`` pairs with ``noise`` ``[B, n (+1 with fresh noise), noise_dim]`` (critic update
+    ``i`` takes ``noise[:, i]``, a fresh-noise generator update the last column) to pin the noise,
+    e.g. to compare strategies on identical inputs. Otherwise the
     noise and the penalty's ε come from ``noise_rng``, a checkpointed ``tf.random.Generator``.
 
     Logged metrics (one ``keras.metrics.Mean`` each, reset every step, so logs are per step): the
@@ -90,8 +92,8 @@ class GAN(keras.Model):
         update) one call each; the eager tape differentiates through the compiled calls.
         """
         s = self.setting
-        self.d_optimizer = d_optimizer or make_optimizer(s.d_optimizer, s.d_lr, s.betas)
-        self.g_optimizer = g_optimizer or make_optimizer(s.g_optimizer, s.g_lr, s.betas)
+        self.d_optimizer = d_optimizer or make_optimizer(s.d_optimizer, s.d_lr, s.betas, s.rho)
+        self.g_optimizer = g_optimizer or make_optimizer(s.g_optimizer, s.g_lr, s.betas, s.rho)
         eager = self.clip_impl == "numpy"
         # XLA through a nested tf.function: Keras' own jit_compile refuses to run under op determinism,
         # although this step compiles and stays bitwise reproducible with it.
@@ -108,38 +110,71 @@ class GAN(keras.Model):
 
         self._generate = piece(lambda noise: self.generator(noise, training=True))
         self._critic_update = piece(self.critic_update)
+        self._simultaneous = piece(self.simultaneous_update)
         self._generator_loss = piece(self.generator_loss)
         self._generator_apply = piece(self.generator_apply)
         self._updates = tf.function(self.updates, jit_compile=True) if jit else self.updates
 
     def train_step(self, data):
-        """n_critic critic updates, then one generator update, on this step's data.
-
-        The generator update reuses the last critic update's generated batch and its forward pass
-        (taped), as the notebook shares one generator pass between both losses: one generator
-        forward per critic update, never two.
-        """
+        """One generator step on this step's real batches (see :meth:`updates`)."""
         real, noise = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
         if noise is None:
-            noise = self.noise_rng.normal((tf.shape(real)[0], self.setting.n_critic, self.setting.noise_dim))
+            columns = tf.shape(real)[1] + (1 if self._fresh_column() else 0)
+            noise = self.noise_rng.normal((tf.shape(real)[0], columns, self.setting.noise_dim))
         self._updates(real, noise)
         return {tracker.name: tracker.result() for tracker in self.trackers}
 
+    def _fresh_column(self) -> bool:
+        """Whether the noise carries one more column than the critic updates: the generator's own z."""
+        return self.setting.update == "alternating" and self.setting.fresh_noise
+
     def updates(self, real: tf.Tensor, noise: tf.Tensor) -> None:
-        """The body of :meth:`train_step` (XLA-compiled as a whole with ``jit_compile``)."""
-        n_critic = self.setting.n_critic
+        """The body of :meth:`train_step` (XLA-compiled as a whole with ``jit_compile``).
+
+        ``real`` is ``[B, n, 28, 28, 1]`` (critic update ``i`` takes ``real[:, i]`` and
+        ``noise[:, i]``). Simultaneous (the notebook): one generator pass and one critic pass per
+        batch give both losses against the critic as it was before the step, and both gradients are
+        applied. Alternating (Algorithm 1 of both papers): ``n`` critic updates, then the generator's
+        loss against the updated critic, on its own z (``noise[:, n]``) with ``fresh_noise``, or else
+        on the last critic update's generated batch (one generator pass shared by both).
+        """
         for tracker in self.trackers:  # logs are this step's values (means over its critic updates)
             tracker.reset_state()
-        for i in range(n_critic - 1):
-            self._critic_update(real[:, i], self._generate(noise[:, i]))
+        if self.setting.update == "simultaneous":
+            self._simultaneous(real[:, 0], noise[:, 0])
             self._clip_after_update()
+            return
+        fresh = self.setting.fresh_noise
+        count = self.setting.n_critic if self.setting.critic_schedule == "constant" else tf.shape(real)[1]
+        self._critic_updates(real, noise, count if fresh else count - 1)
         with tf.GradientTape() as tape:
             fake = self._generate(noise[:, -1])
-            with tape.stop_recording():
-                self._critic_update(real[:, -1], fake)
-                self._clip_after_update()
+            if not fresh:
+                with tape.stop_recording():
+                    self._critic_update(real[:, -1], fake)
+                    self._clip_after_update()
             loss = self._generator_loss(fake)
         self._generator_apply(tape.gradient(loss, self.generator.trainable_variables))
+
+    def _critic_updates(self, real: tf.Tensor, noise: tf.Tensor, count: int | tf.Tensor) -> None:
+        """Critic updates on ``real[:, i]`` and ``G(noise[:, i])`` for ``i < count``; a tensor count
+        (the warm-up schedule) becomes a graph loop."""
+        def update(i) -> None:
+            self._critic_update(real[:, i], self._generate(noise[:, i]))
+            self._clip_after_update()
+
+        if isinstance(count, tf.Tensor) and tf.executing_eagerly():
+            count = int(count)
+        if isinstance(count, int):
+            for i in range(count):
+                update(i)
+            return
+
+        def body(i: tf.Tensor) -> tuple[tf.Tensor]:
+            update(i)
+            return (i + 1,)
+
+        tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
 
     def _clip_after_update(self) -> None:
         # `fused` clips inside critic_update and `constraint` inside the optimizer.
@@ -151,41 +186,65 @@ class GAN(keras.Model):
         # count: the applied gradient is that of the mean over the global batch.
         return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
-    def critic_update(self, real: tf.Tensor, fake: tf.Tensor) -> None:
+    def _critic_loss(self, real: tf.Tensor, fake: tf.Tensor, real_scores: tf.Tensor,
+                     fake_scores: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """(critic loss with the penalty term, penalty), inside the caller's tape."""
         s = self.setting
-        fake = tf.stop_gradient(fake)
-        with tf.GradientTape() as tape:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
-            if s.loss == "gan":
-                loss = losses.gan_critic_loss(real_scores, fake_scores)
-            else:
-                loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
-            penalty = tf.zeros((), tf.float32)
-            if s.lipschitz == "penalty":
-                epsilon = self.noise_rng.uniform((tf.shape(real)[0], 1, 1, 1))
-                penalty = losses.gradient_penalty(lambda x: self.critic(x, training=True), real, fake, epsilon)
-                loss = loss + s.gp_lambda * penalty
-            scaled = self._scale(loss)
+        if s.loss == "gan":
+            loss = losses.gan_critic_loss(real_scores, fake_scores)
+        else:
+            loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
+        penalty = tf.zeros((), tf.float32)
+        if s.lipschitz == "penalty":
+            epsilon = self.noise_rng.uniform((tf.shape(real)[0], 1, 1, 1))
+            penalty = losses.gradient_penalty(lambda x: self.critic(x, training=True), real, fake, epsilon)
+            loss = loss + s.gp_lambda * penalty
+        return loss, penalty
+
+    def _apply_critic(self, loss: tf.Tensor, penalty: tf.Tensor, grads: Sequence[tf.Tensor],
+                      real_scores: tf.Tensor, fake_scores: tf.Tensor) -> None:
         variables = self.critic.trainable_variables
-        grads = tape.gradient(scaled, variables)
         self.d_optimizer.apply(grads, variables)
         if self.clip_impl == "fused":
-            clip_fused(variables, s.clip_value)
+            clip_fused(variables, self.setting.clip_value)
         self._track(CRITIC_LOSS, loss)
         self._track(WASSERSTEIN, losses.wasserstein_estimate(real_scores, fake_scores))
         self._track(PENALTY, penalty)
         self._track(CRITIC_GRAD_NORM, self._unscaled_norm(grads))
 
+    def critic_update(self, real: tf.Tensor, fake: tf.Tensor) -> None:
+        fake = tf.stop_gradient(fake)
+        with tf.GradientTape() as tape:
+            real_scores = self.critic(real, training=True)
+            fake_scores = self.critic(fake, training=True)
+            loss, penalty = self._critic_loss(real, fake, real_scores, fake_scores)
+            scaled = self._scale(loss)
+        grads = tape.gradient(scaled, self.critic.trainable_variables)
+        self._apply_critic(loss, penalty, grads, real_scores, fake_scores)
+
+    def simultaneous_update(self, real: tf.Tensor, noise: tf.Tensor) -> None:
+        """The notebook's step: both losses from one pass, both gradients applied (order as in it)."""
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            real_scores = self.critic(real, training=True)
+            fake = self.generator(noise, training=True)
+            fake_scores = self.critic(fake, training=True)
+            g_loss = self._generator_objective(fake_scores)
+            d_loss, penalty = self._critic_loss(real, tf.stop_gradient(fake), real_scores, fake_scores)
+            scaled_g, scaled_d = self._scale(g_loss), self._scale(d_loss)
+        g_grads = g_tape.gradient(scaled_g, self.generator.trainable_variables)
+        d_grads = d_tape.gradient(scaled_d, self.critic.trainable_variables)
+        self._generator_apply(g_grads)
+        self._apply_critic(d_loss, penalty, d_grads, real_scores, fake_scores)
+
+    def _generator_objective(self, fake_scores: tf.Tensor) -> tf.Tensor:
+        loss = (losses.gan_generator_loss(fake_scores) if self.setting.loss == "gan"
+                else losses.wasserstein_generator_loss(fake_scores))
+        self._track(GENERATOR_LOSS, loss)
+        return loss
+
     def generator_loss(self, fake: tf.Tensor) -> tf.Tensor:
         """This replica's share of the generator loss (tracked unscaled) against the current critic."""
-        fake_scores = self.critic(fake, training=True)
-        if self.setting.loss == "gan":
-            loss = losses.gan_generator_loss(fake_scores)
-        else:
-            loss = losses.wasserstein_generator_loss(fake_scores)
-        self._track(GENERATOR_LOSS, loss)
-        return self._scale(loss)
+        return self._scale(self._generator_objective(self.critic(fake, training=True)))
 
     def generator_apply(self, grads: Sequence[tf.Tensor]) -> None:
         self.g_optimizer.apply(grads, self.generator.trainable_variables)

@@ -1,7 +1,10 @@
 """Keras callbacks of a training session: the run's recorder and its progress display.
 
 :class:`RunRecorder` appends a history row per step, stops on NaN, at ``steps`` or at the budget, and
-saves at each checkpoint. A save writes history.csv, the sample grids and generator.keras first and
+saves at each checkpoint. Its clock counts training steps only: each step from the batch's start to
+its end, never the saves between them. The first step of a session also traces and optimizes the
+compiled step, so it is charged the measured time of the session's second step instead; budgets in
+seconds are therefore budgets of training, equal for every setting (docs/DESIGN.md §6). A save writes history.csv, the sample grids and generator.keras first and
 the checkpoint last: the checkpoint is the commit point, so a kill at any moment of a save resumes
 from the previous checkpoint with a history that covers it (rows past it are dropped on resume).
 """
@@ -35,15 +38,31 @@ class RunRecorder(keras.callbacks.Callback):
         self.status = rundir.STATUS_STOPPED
         self.diverged: str | None = None
         self.last_saved = start_step
+        self.elapsed = 0.0  # training seconds of this session
 
     def on_train_begin(self, logs=None) -> None:
         self.t0 = time.perf_counter()
 
     @property
-    def elapsed(self) -> float:
+    def total(self) -> float:
+        """Wall-clock seconds of this session: training, tracing and saves."""
         return time.perf_counter() - self.t0
 
+    def on_train_batch_begin(self, batch: int, logs=None) -> None:
+        self.batch_start = time.perf_counter()
+
+    def _clock(self, batch: int) -> None:
+        seconds = time.perf_counter() - self.batch_start
+        self.elapsed += seconds
+        if batch == 1 and self.history and self.history[-1][rundir.STEP] == self.start_step + 1:
+            # The first step traced the compiled step: charge it this step's time instead.
+            self.elapsed -= self.first_seconds - seconds
+            self.history[-1][rundir.WALL_TIME] = round(self.wall_before + seconds, 4)
+        if batch == 0:
+            self.first_seconds = seconds
+
     def on_train_batch_end(self, batch: int, logs=None) -> None:
+        self._clock(batch)
         step = self.start_step + batch + 1
         values = {name: float(logs[name]) for name in LOGGED}
         bad = [name for name, value in values.items() if not np.isfinite(value)]

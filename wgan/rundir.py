@@ -48,7 +48,8 @@ SUMMARY_OUT_DIR = "out_dir"
 SUMMARY_SETTING = "setting"
 SUMMARY_SEED = "seed"
 SUMMARY_STEPS = "steps"
-SUMMARY_WALL_SECONDS = "wall_seconds"
+SUMMARY_WALL_SECONDS = "wall_seconds"      # seconds of training (steps only), across resumes
+SUMMARY_TOTAL_SECONDS = "total_seconds"    # the last session's wall-clock: training, tracing and saves
 SUMMARY_IMAGES_PER_SECOND = "images_per_second"
 SUMMARY_STATUS = "status"
 STATUS_COMPLETE = "complete"      # reached `steps`
@@ -73,16 +74,22 @@ def read_history(path: Path, up_to_step: int) -> list[dict]:
     """The rows of history.csv up to ``up_to_step`` (rows after the last checkpoint are dropped)."""
     if not path.is_file():
         return []
+    rows = []
     with path.open(newline="") as f:
-        rows = [{k: float(v) if k != STEP else int(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        for row in csv.DictReader(f):
+            try:  # a row cut short by a crash outside our atomic writes (an edited file) is dropped
+                rows.append({k: int(v) if k == STEP else float(v) for k, v in row.items()})
+            except (TypeError, ValueError):
+                continue
     return [row for row in rows if row[STEP] <= up_to_step]
 
 
 def summary(out: Path, setting: str, seed: int, steps: int, wall_seconds: float,
-            images_per_second: float | None, status: str) -> dict[str, Any]:
+            images_per_second: float | None, status: str, *, total_seconds: float | None = None) -> dict[str, Any]:
     return {SUMMARY_OUT_DIR: str(out), SUMMARY_SETTING: setting, SUMMARY_SEED: seed, SUMMARY_STEPS: steps,
             SUMMARY_WALL_SECONDS: round(wall_seconds, 3), SUMMARY_IMAGES_PER_SECOND: images_per_second,
-            SUMMARY_STATUS: status}
+            SUMMARY_STATUS: status,
+            SUMMARY_TOTAL_SECONDS: None if total_seconds is None else round(total_seconds, 3)}
 
 
 def save_generator(path: Path, generator) -> None:
@@ -126,8 +133,8 @@ def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool) -
         held_setting = held["setting"]
     except (OSError, ValueError, KeyError, TypeError):
         raise WganbenchError(f"{config_path} is unreadable; pass --force to start this run over") from None
-    if force:
-        remove_run(out_dir)
+    if force or not (out_dir / CHECKPOINT_DIR / "checkpoint").is_file():
+        remove_run(out_dir)  # --force, or a run that failed before its first checkpoint: nothing to lose
         return False
     if not resume:
         raise WganbenchError(f"{out_dir} already holds a run of setting {held_setting.get('name')!r}; pass "

@@ -13,34 +13,48 @@ import tensorflow as tf
 
 from wgan.data import IMAGE_SHAPE, to_unit_range
 from wgan.errors import WganbenchError
+from wgan.settings import EVERY, WARMUP_CRITIC, WARMUP_STEPS
 
 
 def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: int,
-                  start_step: int = 0) -> tf.data.Dataset:
-    """Step ``s`` → float32 ``[B, n_critic, 28, 28, 1]`` in [-1, 1], for every ``s ≥ start_step``.
+                  start_step: int = 0, schedule: str = "constant") -> tf.data.Dataset:
+    """Step ``s`` → float32 ``[B, n, 28, 28, 1]`` in [-1, 1], for every ``s ≥ start_step``.
 
-    Critic update ``i`` of a step takes ``[:, i]``, so a distribution strategy that splits the batch
-    axis gives every replica its share of *each* critic batch.
+    ``n`` is ``n_critic``, or with the ``wgan-authors`` schedule 100 in the warm-up steps
+    (:meth:`wgan.settings.Setting.critic_updates`). Critic update ``i`` of a step takes ``[:, i]``, so
+    a distribution strategy that splits the batch axis gives every replica its share of *each* critic
+    batch.
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.shape[1:] not in ((28, 28), IMAGE_SHAPE) or not len(images):
         raise WganbenchError(f"training images must be uint8 [N, 28, 28], got {images.dtype}{list(images.shape)}")
     n = len(images)
-    per_step = batch_size * n_critic
-    if per_step > n:
-        raise WganbenchError(f"a step needs {per_step} images (batch {batch_size} × n_critic {n_critic}) "
+    warmup = schedule == "wgan-authors"
+    most = max(n_critic, WARMUP_CRITIC) if warmup else n_critic
+    if batch_size * most > n:
+        raise WganbenchError(f"a step needs {batch_size * most} images (batch {batch_size} × {most} critic updates) "
                              f"but only {n} are available; lower --batch-size")
     last = tf.constant(n - 1, tf.int64)
 
+    def critic_updates(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """(updates in step, updates before it): Setting.critic_updates and critic_updates_before in TF."""
+        if not warmup:
+            return tf.constant(n_critic, tf.int64), n_critic * step
+        warm = (step < WARMUP_STEPS) | (step % EVERY == 0)
+        extra = tf.minimum(step, WARMUP_STEPS) + tf.maximum(tf.constant(0, tf.int64), (step - 1) // EVERY)
+        return (tf.where(warm, tf.constant(WARMUP_CRITIC, tf.int64), n_critic),
+                n_critic * step + (WARMUP_CRITIC - n_critic) * extra)
+
     def images_for_step(step: tf.Tensor, pool: tf.Tensor) -> tf.Tensor:
-        position = step * per_step + tf.range(per_step, dtype=tf.int64)
+        count, before = critic_updates(step)
+        position = before * batch_size + tf.range(count * batch_size, dtype=tf.int64)
         epoch, offset = position // n, position % n
-        first = epoch[0]  # a step spans at most two epochs (per_step ≤ n)
+        first = epoch[0]  # a step spans at most two epochs (its images ≤ n)
         this_epoch = tf.random.experimental.index_shuffle(offset, tf.stack([seed, first]), last)
         next_epoch = tf.random.experimental.index_shuffle(offset, tf.stack([seed, first + 1]), last)
         index = tf.where(epoch == first, this_epoch, next_epoch)
         batch = to_unit_range(tf.cast(tf.gather(pool, index), tf.float32))
-        return tf.reshape(batch, (batch_size, n_critic, *IMAGE_SHAPE))
+        return tf.reshape(batch, (batch_size, n_critic if not warmup else -1, *IMAGE_SHAPE))
 
     steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
     # The image pool rides along as a dataset element, not as a constant inside the map function.

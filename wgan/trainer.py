@@ -144,13 +144,13 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
                                  rundir.STATUS_COMPLETE if budget_left else rundir.STATUS_BUDGET)
         write_json(held, summary)
         return summary
-    out.mkdir(parents=True, exist_ok=True)
-    rundir.write_config(out, config)
-
     if data is None:
         from wgan.data import load_mnist
         data = load_mnist(verbose=not opts.quiet)[0][0]  # says so when a first run fetches MNIST
-    dataset = training_data(data, setting.batch_size, setting.n_critic, seed=seed, start_step=start_step)
+    dataset = training_data(data, setting.batch_size, setting.n_critic, seed=seed, start_step=start_step,
+                            schedule=setting.critic_schedule)  # checks the batch against the data first
+    out.mkdir(parents=True, exist_ok=True)
+    rundir.write_config(out, config)
     recorder = RunRecorder(out, manager, history, start_step=start_step, wall_before=wall_before, steps=steps,
                            budget_seconds=budget_seconds, checkpoint_every=opts.checkpoint_every,
                            noise=rundir.fixed_noise(seed, setting.noise_dim))
@@ -163,14 +163,16 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
     done = recorder.history[-1][rundir.STEP] if recorder.history else start_step
     session = recorder.elapsed
     summary = rundir.summary(out, setting.name, seed, done, wall_before + session,
-                             (done - start_step) * images_per_step / session, recorder.status)
+                             (done - start_step) * images_per_step / session if session else None,
+                             recorder.status, total_seconds=recorder.total)
     write_json(out / rundir.SUMMARY_FILE, summary)
     if recorder.diverged:
         raise TrainingDiverged(f"training diverged: {recorder.diverged}; stopped with the last good checkpoint "
                                f"(step {recorder.last_saved}) kept in {out}")
     if not opts.quiet:
-        print(f"{setting.name}: {done} steps in {summary[rundir.SUMMARY_WALL_SECONDS]:.1f}s "
-              f"({summary[rundir.SUMMARY_IMAGES_PER_SECOND]:.0f} images/s), {recorder.status}; run in {out}")
+        print(f"{setting.name}: {done} steps in {summary[rundir.SUMMARY_WALL_SECONDS]:.1f}s of training "
+              f"({summary[rundir.SUMMARY_IMAGES_PER_SECOND] or 0:.0f} images/s; this session "
+              f"{recorder.total:.1f}s in all), {recorder.status}; run in {out}")
     return summary
 
 
