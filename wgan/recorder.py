@@ -4,9 +4,11 @@
 saves at each checkpoint. Its clock counts training steps only: each step from the batch's start to
 its end, never the saves between them. The first step of a session also traces and optimizes the
 compiled step, so it is charged the measured time of the session's second step instead; budgets in
-seconds are therefore budgets of training, equal for every setting (docs/DESIGN.md §6). A save
-writes history.csv, the sample grids and generator.keras first and the checkpoint last: the checkpoint is the commit point, so a kill at any moment of a save resumes
-from the previous checkpoint with a history that covers it (rows past it are dropped on resume).
+seconds are therefore budgets of training, equal for every setting (docs/DESIGN.md §6).
+
+A save writes history.csv, the sample grids and generator.keras first and the checkpoint last: the
+checkpoint is the commit point, so a kill at any moment of a save resumes from the previous
+checkpoint with a history that covers it (rows past it are dropped on resume).
 """
 
 from __future__ import annotations
