@@ -62,6 +62,8 @@ class TrainOptions:
     deterministic: bool = option(True, "TensorFlow op determinism: a resumed run equals an unbroken one "
                                  "(process-wide and one-way)")
     jit_compile: bool = option(False, "compile the training step with XLA")
+    threads: int | None = option(None, "TensorFlow threads of this process (intra- and inter-op); unset = "
+                                 "TensorFlow's choice. Part of the recipe: set it before TensorFlow starts")
 
     def __post_init__(self) -> None:
         checks.positive_int("steps", self.steps, optional=True)
@@ -74,6 +76,7 @@ class TrainOptions:
                 if value == 0:
                     object.__setattr__(self, name, None)
         checks.positive_int("checkpoint_every", self.checkpoint_every)
+        checks.positive_int("threads", self.threads, optional=True)
         checks.one_of("mixed precision", self.mixed_precision, tuple(MIXED_PRECISION))
         if not isinstance(self.strategy, tf.distribute.Strategy):
             checks.one_of("strategy", self.strategy, STRATEGIES)
@@ -112,11 +115,13 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
               "mixed_precision": opts.mixed_precision, "strategy": strategy if isinstance(strategy, str) else
               (type(strategy).__name__ if strategy else None), "clip_impl": impl,
               "checkpoint_every": opts.checkpoint_every, "deterministic": opts.deterministic,
-              "jit_compile": opts.jit_compile,
+              "jit_compile": opts.jit_compile, "threads": opts.threads,
               "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]}}
     config = json.loads(json.dumps(config))  # tuples → lists, as they read back from config.json
     restore = rundir.prepare_run_dir(out, config, resume=opts.resume, force=opts.force)
 
+    if opts.threads is not None:
+        set_threads(opts.threads)
     if opts.deterministic:
         tf.config.experimental.enable_op_determinism()
     dist = resolve_strategy(strategy)
@@ -174,6 +179,19 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
               f"({summary[rundir.SUMMARY_IMAGES_PER_SECOND] or 0:.0f} images/s; this session "
               f"{recorder.total:.1f}s in all), {recorder.status}; run in {out}")
     return summary
+
+
+def set_threads(threads: int) -> None:
+    """Pin TensorFlow's thread pools; refused once TensorFlow has started with other sizes."""
+    config = tf.config.threading
+    if (config.get_intra_op_parallelism_threads(), config.get_inter_op_parallelism_threads()) == (threads,) * 2:
+        return
+    try:
+        config.set_intra_op_parallelism_threads(threads)
+        config.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        raise WganbenchError(f"threads={threads}: TensorFlow already started in this process with other thread "
+                             "pools; set the threads in a fresh process (a study's workers do)") from None
 
 
 def _options(options: TrainOptions | None, kwargs: dict) -> TrainOptions:
