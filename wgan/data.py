@@ -166,7 +166,13 @@ def fetch_mnist(*, verbose: bool = False) -> Path:
     target = cache_dir()
     if all((target / spec.name).is_file() for spec in FILES.values()):
         return target
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=target)
+    except OSError as err:
+        raise DataError(f"{target} must be a writable folder to fetch MNIST into ({err.strerror}); set "
+                        "WGANBENCH_HOME to a writable folder, or pass --data PATH") from None
+    probe.close()
     with tempfile.TemporaryDirectory(dir=target, prefix=".fetch-") as tmp:
         tmp_path = Path(tmp)
         if verbose:
@@ -194,7 +200,11 @@ def _load_cache(verbose: bool) -> dict[str, np.ndarray]:
         try:
             arrays[key] = parse_idx(path.read_bytes(), spec, path)
         except DataError as err:
-            path.unlink(missing_ok=True)  # never keep bad data; the next call fetches a fresh copy
+            try:
+                path.unlink(missing_ok=True)  # never keep bad data; the next call fetches a fresh copy
+            except OSError:
+                raise DataError(f"{err} — and {folder} is not writable, so the bad file stays: remove it by "
+                                "hand or set WGANBENCH_HOME to a writable folder") from None
             raise DataError(f"{err} — the cached file was removed; run again to re-fetch it") from None
     return arrays
 

@@ -131,12 +131,7 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
         manager = tf.train.CheckpointManager(make_checkpoint(gan), str(out / rundir.CHECKPOINT_DIR),
                                              rundir.MAX_TO_KEEP)
     if restore and manager.latest_checkpoint:
-        try:
-            manager.checkpoint.restore(manager.latest_checkpoint).assert_consumed()
-        except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, OSError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise WganbenchError(f"cannot restore {manager.latest_checkpoint} ({first}); the checkpoint is "
-                                 "corrupt or from another model: pass --force to start over") from None
+        _restore(manager)
     start_step = gan.step
     history = rundir.read_history(out / rundir.HISTORY_FILE, start_step) if restore else []
     wall_before = history[-1][rundir.WALL_TIME] if history else 0.0
@@ -179,6 +174,23 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
               f"({summary[rundir.SUMMARY_IMAGES_PER_SECOND] or 0:.0f} images/s; this session "
               f"{recorder.total:.1f}s in all), {recorder.status}; run in {out}")
     return summary
+
+
+def _restore(manager: tf.train.CheckpointManager) -> None:
+    """Restore the newest readable checkpoint; a corrupt newest one falls back to the one before."""
+    failures = []
+    for path in reversed(manager.checkpoints):
+        try:
+            manager.checkpoint.restore(path).assert_consumed()
+        except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, OSError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            failures.append(f"{path} ({first})")
+            continue
+        if failures:
+            print(f"warning: cannot restore {failures[0]}; resumed from {path} instead", file=sys.stderr)
+        return
+    raise WganbenchError(f"cannot restore {'; nor '.join(failures)}; the checkpoints are corrupt or from another "
+                         "model: pass --force to start over")
 
 
 def set_threads(threads: int) -> None:
