@@ -8,8 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from evaluators.classifier import (MODEL_FILE, Classifier, ClassifierConfig, cache_dir, classifier_hash,
-                                   load_classifier)
+from evaluators.classifier import MODEL_FILE, Classifier, ClassifierConfig, cache_dir, classifier_hash, load_classifier
 from wgan import ONEDNN_ENV
 from wgan.data import scale_images
 
@@ -29,7 +28,7 @@ def test_test_accuracy_is_at_least_99_2_percent(classifier: Classifier, mnist) -
 
 
 def test_heads_are_relu_features_and_logits_independent_of_batch_size(classifier: Classifier, mnist) -> None:
-    _, (x_test, y_test) = mnist
+    _, (x_test, _) = mnist
     images = scale_images(x_test[:700])
     features, logits = classifier.features_and_logits(images, batch_size=1000)
     assert classifier.feature_dim == 3 * 3 * 64  # the last conv block, flattened

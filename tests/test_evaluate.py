@@ -1,4 +1,5 @@
-"""`evaluators.evaluate` and `wganbench evaluate`: input modes, determinism, the cache, bad input."""
+"""`evaluators.evaluate`: input modes, determinism, the cache, options, bad input. (The command line
+that wraps it is tested with the command line.)"""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import keras
 import numpy as np
 import pytest
 
-from evaluators import ROW_KEYS, evaluate
+from evaluators import ROW_KEYS, EvalOptions, evaluate, format_row
 from evaluators.fid import frechet_distance
-from evaluators.suite import GENERATOR_FILE, generate, reference_stats
-from wgan.cli import main
+from evaluators.reference import reference_stats
+from evaluators.suite import GENERATOR_FILE, generate
 from wgan.data import scale_images
 from wgan.errors import WganbenchError
 
@@ -73,15 +74,43 @@ def test_generator_sources_are_seeded_and_agree(generator, tmp_path) -> None:
     assert evaluate(tmp_path / GENERATOR_FILE, n=1200, seed=3, **FAST) == first
 
 
-def test_cli_prints_the_row_as_json_and_as_a_table(train_images, tmp_path, capsys) -> None:
+def test_array_files_score_like_the_array_and_print(train_images, tmp_path) -> None:
+    expected = evaluate(train_images, n=1500, **FAST)
     np.save(tmp_path / "samples.npy", train_images)
-    assert main(["evaluate", str(tmp_path / "samples.npy"), "--n", "1500", "--json"]) == 0
-    row = json.loads(capsys.readouterr().out)
-    assert tuple(row) == ROW_KEYS and row["n"] == 1500
-    assert row["fid"] == evaluate(train_images, n=1500, **FAST)["fid"]
     np.savez(tmp_path / "samples.npz", samples=train_images)
-    assert main(["evaluate", str(tmp_path / "samples.npz"), "--n", "1500"]) == 0
-    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == list(ROW_KEYS)
+    np.savez(tmp_path / "one.npz", train_images)  # one unnamed array
+    for name in ("samples.npy", "samples.npz", "one.npz"):
+        assert evaluate(tmp_path / name, n=1500, **FAST) == expected
+    row = json.loads(json.dumps(expected))  # the row is plain JSON
+    assert tuple(row) == ROW_KEYS and row["n"] == 1500 and row["modes_covered"] == 10
+    assert [line.split()[0] for line in format_row(expected).splitlines()] == list(ROW_KEYS)
+
+
+def test_options_and_keywords_are_one_setting(train_images) -> None:
+    options = EvalOptions(n=1500, seed=2, overrides={"kid_subsets": 5, "kid_subset_size": 500})
+    by_options = evaluate(train_images, options=options)
+    assert by_options == evaluate(train_images, n=1500, seed=2, kid_subsets=5, kid_subset_size=500)
+    assert by_options == evaluate(train_images, options=EvalOptions(n=1500), seed=2, kid_subsets=5,
+                                  kid_subset_size=500)  # keywords apply over the options
+    other_k = evaluate(train_images, options=options, prdc_k=3)  # its own cached reference radii
+    assert other_k["fid"] == by_options["fid"] and other_k["precision"] != by_options["precision"]
+    only = evaluate(train_images, options=options, metrics=("is", "kid"))
+    assert list(only) == ["is_mean", "is_std", "kid_mean", "kid_std", "n"]
+    assert only["kid_mean"] == by_options["kid_mean"] and only["is_mean"] == by_options["is_mean"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"kid_subset": 5}, r"unknown evaluation option kid_subset; expected one of: n, seed.*kid_subsets"),
+    ({"n": 0}, "n must be a positive integer, got 0"),
+    ({"reference": "val"}, "unknown reference split 'val'"),
+    ({"metrics": ("fid", "lpips")}, "unknown metric 'lpips'"),
+    ({"kid_subsets": 2.5}, "kid_subsets must be a positive integer, got 2.5"),
+    ({"modes_min_share": 1.5}, r"modes_min_share must be in \[0, 1\]"),
+    ({"overrides": {"fid_dims": 3}}, "unknown metric option 'fid_dims'"),
+])
+def test_bad_options_are_named_before_any_work(kwargs, message) -> None:
+    with pytest.raises(WganbenchError, match=message):
+        evaluate([1, 2, 3], **kwargs)  # not even the source is looked at
 
 
 @pytest.mark.parametrize("make, message", [
@@ -106,7 +135,7 @@ def test_too_few_samples(train_images) -> None:
         evaluate(train_images, n=700)
 
 
-def test_paths_without_a_generator(tmp_path, capsys) -> None:
+def test_paths_without_a_generator(tmp_path) -> None:
     with pytest.raises(WganbenchError, match=r"no generator.keras in this directory; expected a run directory"):
         evaluate(tmp_path)
     with pytest.raises(WganbenchError, match="no such file or directory"):
@@ -114,10 +143,28 @@ def test_paths_without_a_generator(tmp_path, capsys) -> None:
     (tmp_path / "samples.csv").write_text("1,2\n")
     with pytest.raises(WganbenchError, match=r"unsupported file type '.csv'"):
         evaluate(tmp_path / "samples.csv")
-    (tmp_path / "broken.keras").write_bytes(b"not a zip")
-    with pytest.raises(WganbenchError, match="broken.keras: cannot load"):
-        evaluate(tmp_path / "broken.keras")
-    assert main(["evaluate", str(tmp_path)]) == 2
-    assert "error:" in capsys.readouterr().err
     with pytest.raises(WganbenchError, match="cannot evaluate a list"):
         evaluate([1, 2, 3])
+
+
+def test_damaged_files_say_what_is_wrong(generator, train_images, tmp_path) -> None:
+    (tmp_path / "text.npy").write_text("1,2,3\n")
+    with pytest.raises(WganbenchError, match=r"text.npy: not a NumPy .npy file") as err:
+        evaluate(tmp_path / "text.npy")
+    assert "pickle" not in str(err.value)
+    (tmp_path / "text.npz").write_text("1,2,3\n")
+    with pytest.raises(WganbenchError, match=r"text.npz: not a NumPy .npz file"):
+        evaluate(tmp_path / "text.npz")
+    np.savez(tmp_path / "two.npz", a=train_images, b=train_images)
+    with pytest.raises(WganbenchError, match=r"holds \['a', 'b'\]; expected one array or one named 'samples'"):
+        evaluate(tmp_path / "two.npz")
+    generator.save(tmp_path / GENERATOR_FILE)
+    whole = (tmp_path / GENERATOR_FILE).read_bytes()
+    (tmp_path / GENERATOR_FILE).write_bytes(whole[:len(whole) // 2])  # a copy cut short
+    for path in (tmp_path, tmp_path / GENERATOR_FILE):
+        with pytest.raises(WganbenchError, match=r"generator.keras: truncated or corrupt .keras file.*retrain") as err:
+            evaluate(path)
+        assert "File not found" not in str(err.value) and "\n" not in str(err.value)
+    (tmp_path / "broken.keras").write_bytes(b"not a zip")
+    with pytest.raises(WganbenchError, match=r"broken.keras: truncated or corrupt .keras file"):
+        evaluate(tmp_path / "broken.keras")

@@ -12,9 +12,8 @@ import scipy.linalg
 from evaluators.fid import feature_stats, fid_from_features, frechet_distance
 from evaluators.inception_score import inception_score
 from evaluators.kid import kernel_inception_distance, mmd2_unbiased
-from evaluators.mode_coverage import (CONFIDENT_SHARE, HISTOGRAM, KL_TEST, KL_UNIFORM, MODES_COVERED,
-                                      mode_coverage)
-from evaluators.prdc import COVERAGE, DENSITY, PRECISION, RECALL, knn_sq_radii, prdc
+from evaluators.mode_coverage import mode_coverage
+from evaluators.prdc import knn_sq_radii, prdc
 from wgan.errors import WganbenchError
 
 
@@ -44,7 +43,7 @@ def test_fid_matches_scipy_sqrtm_route(n: int, d: int) -> None:
 
 @pytest.mark.slow
 def test_fid_matches_scipy_sqrtm_route_on_real_features() -> None:
-    from evaluators.suite import reference_stats
+    from evaluators.reference import reference_stats
 
     features = reference_stats("test").features.astype(np.float64)  # the classifier's test-set features
     order = np.random.default_rng(0).permutation(len(features))
@@ -102,14 +101,13 @@ def test_fid_rejects_mismatched_or_non_finite_statistics() -> None:
 
 def test_is_of_balanced_confident_predictions_is_the_number_of_classes() -> None:
     logits = np.tile(100.0 * np.eye(10), (100, 1))  # each split of 100 holds every class 10 times
-    mean, std = inception_score(logits, splits=10)
-    assert mean == pytest.approx(10.0, rel=1e-12)
-    assert std == pytest.approx(0.0, abs=1e-12)
+    assert inception_score(logits, splits=10) == {"is_mean": pytest.approx(10.0, rel=1e-12),
+                                                  "is_std": pytest.approx(0.0, abs=1e-12)}
 
 
 def test_is_of_identical_predictions_is_one() -> None:
     logits = np.tile(np.random.default_rng(4).normal(size=10), (500, 1))
-    assert inception_score(logits, splits=5) == pytest.approx((1.0, 0.0), abs=1e-12)
+    assert inception_score(logits, splits=5) == pytest.approx({"is_mean": 1.0, "is_std": 0.0}, abs=1e-12)
 
 
 @pytest.mark.parametrize("splits", [1, 3, 10])
@@ -120,7 +118,8 @@ def test_is_matches_direct_formula(splits: int) -> None:
         p = np.exp(part) / np.exp(part).sum(axis=1, keepdims=True)
         py = p.mean(axis=0)
         scores.append(np.exp(np.mean(np.sum(p * (np.log(p) - np.log(py)), axis=1))))
-    assert inception_score(logits, splits) == pytest.approx((np.mean(scores), np.std(scores)), rel=1e-10)
+    expected = {"is_mean": np.mean(scores), "is_std": np.std(scores)}
+    assert inception_score(logits, splits) == pytest.approx(expected, rel=1e-10)
 
 
 def test_is_rejects_more_splits_than_samples() -> None:
@@ -139,21 +138,21 @@ def test_mode_coverage_on_hand_made_probabilities() -> None:
     share = np.array([50, 48, 100, 1, 1]) / 200
     test_share = np.array([0.3, 0.2, 0.2, 0.2, 0.1])
     out = mode_coverage(probs, min_share=0.01, test_share=test_share)
-    assert out[HISTOGRAM] == [50, 48, 100, 1, 1]
-    assert out[MODES_COVERED] == 3
-    assert out[KL_UNIFORM] == pytest.approx(np.sum(share * np.log(share * 5)), rel=1e-12)
-    assert out[KL_TEST] == pytest.approx(np.sum(share * np.log(share / test_share)), rel=1e-12)
-    assert out[CONFIDENT_SHARE] == pytest.approx(199 / 200)
-    assert mode_coverage(probs, min_share=0.005)[MODES_COVERED] == 5
+    assert out["histogram"] == [50, 48, 100, 1, 1]
+    assert out["modes_covered"] == 3
+    assert out["kl_uniform"] == pytest.approx(np.sum(share * np.log(share * 5)), rel=1e-12)
+    assert out["kl_test"] == pytest.approx(np.sum(share * np.log(share / test_share)), rel=1e-12)
+    assert out["confident_share"] == pytest.approx(199 / 200)
+    assert mode_coverage(probs, min_share=0.005)["modes_covered"] == 5
 
 
 def test_mode_coverage_of_one_class_and_of_a_uniform_spread() -> None:
     one_class = np.tile(np.eye(10)[3], (100, 1))
     out = mode_coverage(one_class)
-    assert out[MODES_COVERED] == 1 and out[KL_UNIFORM] == pytest.approx(np.log(10))
-    assert np.isnan(out[KL_TEST])
+    assert out["modes_covered"] == 1 and out["kl_uniform"] == pytest.approx(np.log(10))
+    assert np.isnan(out["kl_test"])
     spread = np.tile(np.eye(10), (10, 1))
-    assert mode_coverage(spread, test_share=np.full(10, 0.1))[KL_TEST] == pytest.approx(0.0, abs=1e-15)
+    assert mode_coverage(spread, test_share=np.full(10, 0.1))["kl_test"] == pytest.approx(0.0, abs=1e-15)
 
 
 def test_mode_coverage_rejects_logits() -> None:
@@ -182,8 +181,8 @@ def test_mmd2_matches_brute_force() -> None:
 def test_kid_with_one_full_subset_is_the_mmd_of_the_sets() -> None:
     rng = np.random.default_rng(7)
     x, y = rng.normal(size=(60, 8)), rng.normal(0.3, 1.0, size=(60, 8))
-    mean, std = kernel_inception_distance(x, y, subsets=1, subset_size=60)
-    assert mean == pytest.approx(brute_force_mmd2(x, y), rel=1e-10) and std == 0.0
+    kid = kernel_inception_distance(x, y, subsets=1, subset_size=60)
+    assert kid["kid_mean"] == pytest.approx(brute_force_mmd2(x, y), rel=1e-10) and kid["kid_std"] == 0.0
 
 
 def test_kid_of_one_distribution_is_near_zero_and_seeded() -> None:
@@ -192,15 +191,15 @@ def test_kid_of_one_distribution_is_near_zero_and_seeded() -> None:
     itself = kernel_inception_distance(x, x, subsets=20, subset_size=500)
     same = kernel_inception_distance(x, x2, subsets=20, subset_size=500)
     apart = kernel_inception_distance(x, y, subsets=20, subset_size=500)
-    assert abs(same[0]) < same[1]  # unbiased: zero within the spread over subsets
-    assert abs(itself[0]) < 0.1 * apart[0] and abs(same[0]) < 0.1 * apart[0]
-    assert apart[0] > 3 * apart[1]
+    assert abs(same["kid_mean"]) < same["kid_std"]  # unbiased: zero within the spread over subsets
+    assert abs(itself["kid_mean"]) < 0.1 * apart["kid_mean"] and abs(same["kid_mean"]) < 0.1 * apart["kid_mean"]
+    assert apart["kid_mean"] > 3 * apart["kid_std"]
     assert kernel_inception_distance(x, y, subsets=20, subset_size=500, seed=0) == apart
     assert kernel_inception_distance(x, y, subsets=20, subset_size=500, seed=1) != apart
 
 
 def test_float32_features_give_float64_scores_within_rounding() -> None:
-    # The classifier's float32 features run KID's and PRDC's products in float32 (twice the speed).
+    # The classifier's float32 features run KID's and PRDC's products in float32.
     rng = np.random.default_rng(12)
     x = np.maximum(rng.normal(size=(1500, 64)), 0.0)  # ReLU-like, as the classifier's features
     y = np.maximum(rng.normal(0.1, 1.0, size=(1500, 64)), 0.0)
@@ -229,10 +228,10 @@ def brute_force_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, fl
     r_fake = [radius(fake, j) for j in range(len(fake))]
     inside = np.array([[dist(x, y) < r_real[i] for y in fake] for i, x in enumerate(real)])
     return {
-        PRECISION: inside.any(axis=0).mean(),
-        RECALL: np.mean([any(dist(x, y) < r_fake[j] for j, y in enumerate(fake)) for x in real]),
-        DENSITY: inside.sum(axis=0).mean() / k,
-        COVERAGE: np.mean([min(dist(x, y) for y in fake) < r_real[i] for i, x in enumerate(real)]),
+        "precision": inside.any(axis=0).mean(),
+        "recall": np.mean([any(dist(x, y) < r_fake[j] for j, y in enumerate(fake)) for x in real]),
+        "density": inside.sum(axis=0).mean() / k,
+        "coverage": np.mean([min(dist(x, y) for y in fake) < r_real[i] for i, x in enumerate(real)]),
     }
 
 
@@ -243,14 +242,14 @@ def test_prdc_matches_brute_force(k: int, chunk: int) -> None:
     expected = brute_force_prdc(real, fake, k)
     got = prdc(real, fake, k=k, chunk=chunk)
     assert got == pytest.approx(expected, rel=1e-12)
-    assert 0 < got[PRECISION] < 1 and 0 < got[RECALL] < 1  # the sets neither coincide nor miss
+    assert 0 < got["precision"] < 1 and 0 < got["recall"] < 1  # the sets neither coincide nor miss
 
 
 def test_prdc_of_identical_sets() -> None:
     real = np.random.default_rng(11).normal(size=(300, 8))
     out = prdc(real, real.copy(), k=5, real_sq_radii=knn_sq_radii(real, 5, chunk=64))
-    assert out[PRECISION] == out[RECALL] == out[COVERAGE] == 1.0
-    assert out[DENSITY] > 0.9
+    assert out["precision"] == out["recall"] == out["coverage"] == 1.0
+    assert out["density"] > 0.9
 
 
 def test_prdc_k_needs_more_samples() -> None:

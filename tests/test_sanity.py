@@ -6,8 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluators.sanity import (BLUR, HALVES, NOISE, REMOVED, REMOVED_CLASSES, SINGLE, TRAIN, UNIFORM, sanity_table,
-                               inception_score_of_test_set)
+from evaluators.sanity import (
+    BLUR,
+    HALVES,
+    NOISE,
+    REMOVED,
+    REMOVED_CLASSES,
+    SINGLE,
+    TRAIN,
+    UNIFORM,
+    inception_score_of_test_set,
+    sanity_table,
+    write_table,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -58,3 +69,11 @@ def test_test_halves_show_the_nist_writer_shift(table) -> None:
     random_split = halves.loc[halves.index.str.contains("random"), "fid"].iloc[0]
     first_last = halves.loc[halves.index.str.contains("first"), "fid"].iloc[0]
     assert first_last > 5 * random_split
+
+
+def test_the_table_goes_to_the_results_folder(table, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("WGANBENCH_RESULTS", str(tmp_path / "results"))
+    md, csv = write_table(table.reset_index().head(2))
+    assert (md, csv) == (tmp_path / "results" / "evaluator_sanity.md", tmp_path / "results" / "evaluator_sanity.csv")
+    assert pd.read_csv(csv)["case"].tolist() == table.index[:2].tolist()
+    assert md.read_text().startswith("# Evaluator sanity table")
