@@ -40,6 +40,7 @@ def make_notebook_step(*, batch_size: int = NOTEBOOK_BATCH, seed: int = 0) -> tu
     def step(images: tf.Tensor) -> dict[str, float]:
         return notebook_step(generator, critic, g_opt, d_opt, images)
 
+    step.critic = critic  # tests check the clipping on it
     return step, real_batch(batch_size, seed=seed)
 
 

@@ -124,15 +124,16 @@ def test_each_setting_writes_its_run_directory(runs, name: str) -> None:
     assert critic_updates == (300 if name == "wgan" else STEPS * gan.setting.n_critic)
 
 
-def test_wgan_clips_every_critic_weight_and_leaves_generator_statistics(runs) -> None:
+def test_wgan_clips_every_critic_weight(runs) -> None:
+    """Clipping reaches every trainable critic weight, and only those (the critic has no BatchNorm; the
+    generator's moving statistics are not the critic's and are never clipped)."""
     _, gan, _ = runs["wgan"]
     weights = np.concatenate([v.numpy().ravel() for v in gan.critic.trainable_variables])
-    assert np.abs(weights).max() <= 0.01
-    for layer in gan.generator.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            variance = layer.moving_variance.numpy()
-            assert np.abs(variance).max() > 0.01  # never clipped
-            assert not np.allclose(variance, 1.0)  # and updated by training (started at 1)
+    assert np.abs(weights).max() <= 0.01 and np.isclose(np.abs(weights).max(), 0.01)
+    assert not gan.critic.non_trainable_variables or all(
+        "seed" in v.path for v in gan.critic.non_trainable_variables)  # only Dropout seed states
+    _, unclipped, _ = runs["gan"]
+    assert np.abs(np.concatenate([v.numpy().ravel() for v in unclipped.critic.trainable_variables])).max() > 0.01
 
 
 def test_existing_runs_are_never_overwritten(runs, x_train) -> None:
