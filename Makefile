@@ -18,6 +18,8 @@ report: $(STAMP)
 	$(BIN)/wganbench compare
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/wganbench data
 	$(BIN)/python -m pytest tests -q
 	WGANBENCH_BENCH_SCALE=quick $(BIN)/python -m pytest bench -q --benchmark-disable
