@@ -1,0 +1,150 @@
+"""What the quality gate scores: a candidate, its setting and the recipe that made it (docs/DESIGN.md §7).
+
+A candidate is a run directory (or the ``generator.keras`` in one), whose ``config.json`` and
+``summary.json`` say what was trained, or a scores JSON that says so itself (``setting``, ``recipe``,
+``classifier_hash``, ``scores``: what `wganbench gate --json` prints). Reading one evaluates nothing;
+:func:`score` does, and turns any failure inside the evaluation into one `WganbenchError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from wgan import rundir
+from wgan.errors import WganbenchError
+
+# The recipe: what must equal the baseline's for a comparison to mean anything. Training keys come from
+# the run directory, evaluation keys from the gate's options (or a scores JSON's own recipe).
+TRAIN_KEYS = ("setting", "steps", "width", "batch_size", "mixed_precision", "jit_compile")
+EVAL_KEYS = ("n", "eval_seed")
+RECIPE_KEYS = (*TRAIN_KEYS, *EVAL_KEYS)
+SEED = "seed"  # recorded, never compared: the baseline's spread is over seeds
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    recipe: dict[str, Any]                      # RECIPE_KEYS it knows, plus "seed"
+    scores: dict[str, float] | None = None      # None until scored (a run directory or generator)
+    classifier_hash: str | None = None          # a scores JSON carries the hash it was scored with
+    train_seconds: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def setting(self) -> str | None:
+        return self.recipe.get("setting")
+
+    @property
+    def needs_scoring(self) -> bool:
+        return self.scores is None
+
+    def with_evaluation(self, n: int, eval_seed: int) -> Candidate:
+        """The candidate as it will be scored: a run's recipe gains the evaluation's ``n`` and seed."""
+        if not self.needs_scoring:
+            return self
+        return replace(self, recipe={**self.recipe, "n": n, "eval_seed": eval_seed})
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise WganbenchError(f"{path}: {what} is not valid JSON ({err})") from None
+    except UnicodeDecodeError:
+        raise WganbenchError(f"{path}: {what} is not a text file") from None
+
+
+def read_candidate(candidate: str | Path) -> Candidate:
+    """The candidate at ``candidate`` (a run directory, a generator file in one, or a scores JSON)."""
+    path = Path(candidate)
+    if not path.exists():
+        raise WganbenchError(f"{path}: no such file or run directory")
+    if path.suffix == ".json":
+        return _from_json(path)
+    if path.is_dir() and not (path / rundir.CONFIG_FILE).exists() and run_dirs(path):
+        raise WganbenchError(f"{path} holds several run directories; gate one of them (a folder of runs is "
+                             "what --update-baseline records)")
+    return from_run(path if path.is_dir() else path.parent, path)
+
+
+def from_run(run: Path, source: Path | None = None) -> Candidate:
+    """A run directory's candidate: setting and recipe from config.json, steps done from summary.json."""
+    config_path, summary_path = run / rundir.CONFIG_FILE, run / rundir.SUMMARY_FILE
+    if not config_path.is_file():
+        raise WganbenchError(f"{run}: no {rundir.CONFIG_FILE}; the gate needs a run directory (or a scores JSON) "
+                             "to know what was trained")
+    if not summary_path.is_file():
+        raise WganbenchError(f"{run}: no {rundir.SUMMARY_FILE}; the run has not finished a training session")
+    config, summary = _read_json(config_path, rundir.CONFIG_FILE), _read_json(summary_path, rundir.SUMMARY_FILE)
+    try:
+        setting = config["setting"]
+        recipe = {"setting": setting["name"], "steps": summary[rundir.SUMMARY_STEPS], "width": setting["width"],
+                  "batch_size": setting["batch_size"], "mixed_precision": config.get("mixed_precision"),
+                  "jit_compile": bool(config.get("jit_compile", False)), SEED: config["seed"]}
+        seconds = summary.get(rundir.SUMMARY_WALL_SECONDS)
+    except (KeyError, TypeError, AttributeError) as err:
+        raise WganbenchError(f"{run}: {rundir.CONFIG_FILE} or {rundir.SUMMARY_FILE} lacks {err} (a corrupt or "
+                             "foreign run directory)") from None
+    if summary.get(rundir.SUMMARY_STATUS) == rundir.STATUS_DIVERGED:
+        raise WganbenchError(f"{run}: the run diverged (summary.json status {rundir.STATUS_DIVERGED!r})")
+    return Candidate(source or run, recipe, train_seconds=seconds)
+
+
+def _from_json(path: Path) -> Candidate:
+    doc = _read_json(path, "the scores JSON")
+    if not isinstance(doc, dict):
+        raise WganbenchError(f"{path}: expected a JSON object with 'scores', got {type(doc).__name__}")
+    scores = doc.get("scores", doc)
+    recipe = doc.get("recipe", {})
+    if not isinstance(scores, dict) or not isinstance(recipe, dict):
+        raise WganbenchError(f"{path}: 'scores' and 'recipe' must be JSON objects")
+    recipe = dict(recipe)
+    if doc.get("setting") is not None:
+        recipe["setting"] = doc["setting"]
+    if "n" not in recipe and "n" in scores:
+        recipe["n"] = scores["n"]
+    return Candidate(path, recipe, scores=numbers(scores, path), classifier_hash=doc.get("classifier_hash"))
+
+
+def numbers(scores: dict[str, Any], where: Path | str) -> dict[str, float]:
+    """The numeric entries of a report row (NaN stays: a NaN score fails the gate, it is not dropped)."""
+    out = {}
+    for key, value in scores.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if value is None:
+                out[key] = math.nan
+            continue
+        out[key] = float(value)
+    if not out:
+        raise WganbenchError(f"{where}: holds no scores")
+    return out
+
+
+def run_dirs(folder: Path) -> list[Path]:
+    """The run directories directly under ``folder`` (those holding a config.json), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / rundir.CONFIG_FILE).is_file())
+
+
+def score(candidate: Candidate, *, n: int, eval_seed: int) -> dict[str, float]:
+    """Evaluate a run's generator: every metric of the table on ``n`` samples drawn with ``eval_seed``.
+
+    Whatever goes wrong inside the evaluation (a corrupt generator, a TensorFlow error, a bug) becomes one
+    `WganbenchError` naming the candidate, so the gate exits 2 (never 1, which means a regression).
+    """
+    from evaluators import evaluate
+
+    try:
+        row = evaluate(str(candidate.path), n=n, seed=eval_seed)
+    except WganbenchError as err:
+        raise WganbenchError(f"{candidate.path}: cannot score the candidate: {err}") from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:  # noqa: BLE001 - any crash in evaluation is an input problem (exit 2), not a regression
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise WganbenchError(f"{candidate.path}: evaluation failed with {type(err).__name__}"
+                             f"{': ' + first if first else ''}") from None
+    return numbers(row, candidate.path)

@@ -1,0 +1,103 @@
+"""What the quality gate prints and writes: a table for people, JSON and JUnit XML for a CI.
+
+The JSON verdict is also a candidate the gate accepts (it carries ``setting``, ``recipe``,
+``classifier_hash`` and ``scores``), so a CI can score once and gate the saved verdict again.
+The JUnit report has one ``<testcase>`` per gated metric (classname ``quality.SETTING``), with a
+``<failure>`` on a regression; a gate that could not run (exit 2) writes one testcase with an ``<error>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from wgan.io import write_text
+
+RULE = "one-sided prediction limit mean ± t(1 − α/m, n − 1)·std·sqrt(1 + 1/n) over n baseline seeds, m gated metrics"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    setting: str
+    candidate: str
+    baseline: str
+    table: pd.DataFrame
+    ok: bool
+    recipe: dict[str, Any]
+    scores: dict[str, float]
+    classifier_hash: str
+    false_alarm: float
+    warnings: list[str] = field(default_factory=list)
+
+
+def _number(x: Any) -> Any:
+    """JSON has no NaN: a non-finite score is written as null."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return x
+    return x if x == x and abs(x) != float("inf") else None
+
+
+def to_document(verdict: Verdict) -> dict[str, Any]:
+    metrics = [{key: (_number(v) if key not in ("metric", "verdict") else v) for key, v in row.items()}
+               for row in verdict.table.to_dict(orient="records")]
+    for row in metrics:
+        row["seeds"] = int(row["seeds"])
+    return {"verdict": "pass" if verdict.ok else "regression", "exit_code": 0 if verdict.ok else 1,
+            "setting": verdict.setting, "candidate": verdict.candidate, "baseline": verdict.baseline,
+            "rule": RULE, "false_alarm": verdict.false_alarm, "metrics": metrics,
+            "failed": [row["metric"] for row in metrics if row["verdict"] != "pass"],
+            "recipe": verdict.recipe, "classifier_hash": verdict.classifier_hash,
+            "scores": {k: _number(v) for k, v in verdict.scores.items()}, "warnings": verdict.warnings}
+
+
+def to_json(verdict: Verdict) -> str:
+    return json.dumps(to_document(verdict), indent=2)
+
+
+def to_text(verdict: Verdict) -> str:
+    head = (f"gate: {verdict.setting} candidate {verdict.candidate} vs baseline {verdict.baseline} "
+            f"(false-alarm rate {verdict.false_alarm:g} per candidate)")
+    tail = "PASS: sample quality holds" if verdict.ok else "FAIL: sample quality regressed"
+    return "\n".join([head, verdict.table.to_markdown(index=False, floatfmt=".4g"), tail])
+
+
+def _suite(name: str, tests: int, failures: int, errors: int) -> ET.Element:
+    return ET.Element("testsuite", {"name": name, "tests": str(tests), "failures": str(failures),
+                                    "errors": str(errors), "skipped": "0"})
+
+
+def _write(path: str | os.PathLike, suite: ET.Element) -> None:
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    write_text(path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
+
+
+def write_junit(path: str | os.PathLike, verdict: Verdict) -> None:
+    rows = verdict.table.to_dict(orient="records")
+    failures = sum(row["verdict"] != "pass" for row in rows)
+    suite = _suite("wganbench gate", len(rows), failures, 0)
+    for row in rows:
+        case = ET.SubElement(suite, "testcase", {"classname": f"quality.{verdict.setting}", "name": row["metric"],
+                                                 "time": "0"})
+        detail = (f"{row['metric']}: candidate {row['candidate']:.6g}, limit {row['limit']:.6g} (baseline "
+                  f"{row['baseline']:.6g} ± {row['std']:.3g} over {row['seeds']} seeds)")
+        if row["verdict"] != "pass":
+            ET.SubElement(suite[-1], "failure", {"message": detail, "type": "regression"}).text = detail
+        else:
+            ET.SubElement(case, "system-out").text = detail
+    _write(path, suite)
+
+
+def write_junit_error(path: str | os.PathLike, message: str) -> None:
+    suite = _suite("wganbench gate", 1, 0, 1)
+    case = ET.SubElement(suite, "testcase", {"classname": "quality", "name": "gate", "time": "0"})
+    ET.SubElement(case, "error", {"message": message, "type": "error"}).text = message
+    _write(path, suite)
