@@ -1,7 +1,7 @@
-"""Progress: a live bar on a terminal, one line per checkpoint (and one at the end) anywhere else.
+"""The console of a training run: progress that suits its output, and TensorFlow's noise (wgan.console).
 
-The callback's hooks are called directly with fake logs, a fake clock and a StringIO stream: no
-training needed.
+Progress: a live bar on a terminal, one line per checkpoint (and one at the end) anywhere else; the
+callback's hooks are called directly with fake logs, a fake clock and a StringIO stream.
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
+from wgan.console import LOG_LEVEL_ENV, keep_first, quiet_tensorflow
 from wgan.gan import CRITIC_LOSS, GENERATOR_GRAD_NORM, GENERATOR_LOSS, PENALTY, WASSERSTEIN
 from wgan.progress import REDRAW_SECONDS, Progress
 
@@ -118,3 +121,66 @@ def test_terminal_line_never_wraps(monkeypatch) -> None:
     progress = Progress(0, 10, None, 64, 5, name="wgan-gp", stream=out, tty=True, clock=clock)
     run(progress, clock, 10, 1.0)
     assert all(len(draw.rstrip("\n")) <= 39 for draw in out.getvalue().split("\r")[1:])
+
+
+def test_the_recorders_training_clock_is_what_the_lines_count() -> None:
+    """With the recorder's clock (saves and tracing left out), seconds and img/s match history.csv."""
+    out, clock = io.StringIO(), Clock()
+    trained = {"seconds": 0.0}
+    progress = Progress(0, 400, None, 320, 100, name="gan", stream=out, tty=False, clock=clock,
+                        training_seconds=lambda: trained["seconds"])
+    progress.on_train_begin()
+    for batch in range(400):
+        clock.now += 0.5  # wall clock: training, and a save now and then
+        trained["seconds"] += 0.25
+        progress.on_train_batch_end(batch, logs(batch))
+    progress.on_train_end()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("gan: step 100/400 (25%), 25.0 s of training, 1280.0 img/s")
+    assert progress.seconds_left(clock.now) == 0.0
+    progress.step, trained["seconds"] = 200, 50.0  # halfway: 200 steps at 0.25 s of training each
+    assert progress.seconds_left(clock.now) == 200 * 0.25
+
+
+BANNER = "oneDNN custom operations are on"
+
+
+def test_keep_first_drops_only_the_repeated_tensorflow_lines() -> None:
+    text = (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            b"I0000 00:00:1.1 1 port.cc:153] oneDNN custom operations are on. You may see ...\n"
+            b"a warning of our own\n"
+            b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            b"I0000 00:00:2.2 1 port.cc:153] oneDNN custom operations are on. You may see ...\n"
+            b"a warning of our own\n")
+    assert keep_first(text).decode().splitlines() == [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1.1 1 port.cc:153] oneDNN custom operations are on. You may see ...",
+        "a warning of our own", "a warning of our own"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level, most", [("1", 1), ("0", 2)])
+def test_import_tensorflow_prints_the_onednn_banner_once(level: str, most: int) -> None:
+    """TensorFlow loads two copies of the code that prints it; with TF_CPP_MIN_LOG_LEVEL=0 both show."""
+    env = {**os.environ, LOG_LEVEL_ENV: level, "TF_ENABLE_ONEDNN_OPTS": "1"}
+    code = ("import sys; from wgan.console import install_banner_filter; install_banner_filter(); "
+            "import tensorflow as tf; print('after', file=sys.stderr); print(tf.constant(2) * 3)")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "tf.Tensor(6" in run.stdout and "after" in run.stderr  # stderr still reaches the console
+    assert run.stderr.count(BANNER) <= most
+    assert run.stderr.count(BANNER) == run.stderr.count("before absl::InitializeLog()")
+
+
+@pytest.mark.slow
+def test_training_inside_quiet_tensorflow_logs_no_remapper_error(tmp_path, mnist, capfd) -> None:
+    import tensorflow as tf
+
+    from wgan import trainer
+
+    with quiet_tensorflow():
+        assert tf.config.optimizer.get_experimental_options()["remapping"] is False
+        trainer.train("wgan-gp", steps=2, batch_size=16, width=8, checkpoint_every=2, quiet=True,
+                      deterministic=False, out_dir=str(tmp_path / "run"), data=mnist[0][0][:512])
+    assert tf.config.optimizer.get_experimental_options()["remapping"] is True  # the evaluators keep it
+    assert "remapper failed" not in capfd.readouterr().err

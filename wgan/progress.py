@@ -40,16 +40,20 @@ class Progress(keras.callbacks.Callback):
 
     ``steps`` and ``budget_seconds`` are the run's budget (either may be ``None``; with both,
     whichever ends first); ``wall_before`` is the training time of earlier sessions, which a budget
-    in seconds counts. ``stream`` defaults to ``sys.stdout``, ``tty`` to ``stream.isatty()``;
-    ``clock`` is for tests.
+    in seconds counts. ``training_seconds`` returns this session's seconds of training so far (the
+    run recorder's clock, which leaves out saves and tracing, as budgets do); without it the
+    session's wall-clock time is shown. ``stream`` defaults to ``sys.stdout``, ``tty`` to
+    ``stream.isatty()``; ``clock`` is for tests.
     """
 
     def __init__(self, start_step: int, steps: int | None, budget_seconds: float | None, images_per_step: int,
-                 every: int, *, name: str = "", wall_before: float = 0.0, stream: TextIO | None = None,
+                 every: int, *, name: str = "", wall_before: float = 0.0,
+                 training_seconds: Callable[[], float] | None = None, stream: TextIO | None = None,
                  tty: bool | None = None, clock: Callable[[], float] = time.perf_counter) -> None:
         super().__init__()
         self.start_step, self.steps, self.budget_seconds = start_step, steps, budget_seconds
         self.images_per_step, self.every, self.wall_before = images_per_step, every, wall_before
+        self.training_seconds = training_seconds
         self.prefix = f"{name}: " if name else ""
         self.stream = stream if stream is not None else sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
@@ -62,7 +66,19 @@ class Progress(keras.callbacks.Callback):
     # -- what the lines say -------------------------------------------------------------------
 
     def session_seconds(self, now: float) -> float:
+        if self.training_seconds is not None:
+            return self.training_seconds()
         return now - self.t0 if self.t0 is not None else 0.0
+
+    def seconds_per_step(self, now: float) -> float | None:
+        """From the second step on (the first also builds the step: the recorder's clock charges it
+        the second's time; the wall clock leaves it out)."""
+        done = self.step - self.start_step
+        if done < 2:
+            return None
+        if self.training_seconds is not None:
+            return self.session_seconds(now) / done
+        return (now - self.t_first) / (done - 1)
 
     def fraction(self, now: float) -> float | None:
         """The share of the budget used: of steps, of seconds, or the larger of both."""
@@ -79,16 +95,16 @@ class Progress(keras.callbacks.Callback):
         return done * self.images_per_step / seconds if done and seconds > 0 else None
 
     def seconds_left(self, now: float) -> float | None:
-        """Estimated seconds to the end of the budget (the first step, which compiles, not counted)."""
+        """Estimated seconds of training to the end of the budget."""
         left = []
         if self.budget_seconds:
             left.append(max(0.0, self.budget_seconds - self.wall_before - self.session_seconds(now)))
         if self.steps:
-            done_after_first = self.step - self.start_step - 1
+            per_step = self.seconds_per_step(now)
             if self.step >= self.steps:
                 left.append(0.0)
-            elif done_after_first > 0 and now > self.t_first:
-                left.append((self.steps - self.step) * (now - self.t_first) / done_after_first)
+            elif per_step is not None:
+                left.append((self.steps - self.step) * per_step)
         return min(left) if left else None
 
     def budget_text(self, now: float) -> str:
