@@ -95,6 +95,7 @@ def test_terminal_mode_shows_the_budget_and_what_remains() -> None:
     progress.on_train_begin()
     clock.now += 5.0  # the first step builds the graph
     progress.on_train_batch_end(0, logs(0))
+    assert out.getvalue().count("\r") == 1 and "building the step" in out.getvalue()  # until the second step
     for batch in range(1, 51):
         clock.now += 0.5
         progress.on_train_batch_end(batch, logs(batch))

@@ -142,7 +142,7 @@ class Progress(keras.callbacks.Callback):
             parts.append(f"{rate:.0f} img/s")
         if self.values:
             parts.append(self.values_text(SHOWN_TTY, "  "))
-        return " · ".join(parts)
+        return " | ".join(parts)
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -172,7 +172,9 @@ class Progress(keras.callbacks.Callback):
             self.t_first = now
         self.values = {name: float(logs[name]) for name in SHOWN_LOG if logs and name in logs}
         if self.tty:
-            if now - self.last_draw >= REDRAW_SECONDS:
+            # The first step also builds the step (its seconds are not yet a training rate): the bar
+            # says so until the second.
+            if self.step - self.start_step >= 2 and now - self.last_draw >= REDRAW_SECONDS:
                 self.draw(now)
         elif self.step % self.every == 0:
             self.write_line(self.log_line(now))
