@@ -135,9 +135,9 @@ class TensorBoardLogger(keras.callbacks.Callback):
                                tf.constant(self.pending_values, tf.float32))
             self.pending_steps, self.pending_values = [], []
         if samples:
-            grid = rundir.sample_grid(self.model.generator, self.noise)
+            grid = rundir.sample_grid(self.model.generator, self.noise)  # [H, W], or [H, W, 3] in colour
             with self.writer.as_default(step=self.step):
-                tf.summary.image(SAMPLES_TAG, grid[None, :, :, None], max_outputs=1,
+                tf.summary.image(SAMPLES_TAG, grid[None, ..., None] if grid.ndim == 2 else grid[None], max_outputs=1,
                                  description="generator(fixed noise), 8×8 grid")
             self.last_image = self.step
         self.writer.flush()
