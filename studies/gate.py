@@ -167,10 +167,16 @@ def gate(candidate: str, options: GateOptions) -> int:
     when one is asked for.
     """
     try:
-        if options.update_baseline:
-            return record(candidate, options)
-        return _gate(candidate, options)
-    except WganbenchError as err:
+        try:
+            if options.update_baseline:
+                return record(candidate, options)
+            return _gate(candidate, options)
+        except (WganbenchError, OSError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # exit 1 must mean a regression and nothing else: a bug exits 2 too
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise WganbenchError(f"the gate failed unexpectedly: {type(err).__name__}: {first}") from err
+    except (WganbenchError, OSError) as err:
         if options.junit_xml:
             gate_output.write_junit_error(options.junit_xml, str(err))
         raise

@@ -246,3 +246,13 @@ def test_junit_xml_one_testcase_per_gated_metric(baseline: Path, tmp_path: Path,
     code, *_ = run_gate(capsys, str(tmp_path / "missing"), "--baseline", str(baseline), "--junit-xml", str(report))
     suite = ET.parse(report).getroot().find("testsuite")
     assert code == 2 and suite.get("errors") == "1" and suite.find("testcase/error") is not None
+
+
+def test_a_bug_in_the_gate_exits_2_not_1(baseline: Path, tmp_path: Path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("limit")
+
+    monkeypatch.setattr(gate, "compare_scores", broken)
+    code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 0, SCORES[0])), "--baseline", str(baseline))
+    assert code == gate.EXIT_USAGE
+    assert_one_error_line(err, "failed unexpectedly: KeyError")
