@@ -60,15 +60,25 @@ def test_failing_run_is_reported_not_fatal(compared):
 def test_report_files(compared):
     out, _, written = compared
     names = {p.name for p in written}
-    assert {"report.md", "report.html", "final_scores.csv", "cost.csv", "ranking.csv", "curves.csv",
-            "class_shares.csv", "fid_vs_step.png", "fid_vs_wallclock.png", "samples.png",
-            "class_histograms.png"} <= names
+    assert {"report.md", "report.html", "final_scores.csv", "comparisons.csv", "cost.csv", "ranking.csv",
+            "noise.csv", "loss_correlation.csv", "loss_correlation_runs.csv", "curves.csv", "class_shares.csv",
+            "fid_vs_step.png", "fid_vs_wallclock.png", "samples_over_training.png", "losses.png", "w_and_fid.png",
+            "samples.png", "class_histograms.png"} <= names
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
     assert "## What the numbers show" in report and "![FID versus generator step](fid_vs_step.png)" in report
+    # One seed: scores without an interval, a comparison without a verdict, too few points for a correlation.
+    assert "[n/a (1 seed)]" in report and "no difference detected with 1 seed" in report and " beats " not in report
+    assert "Time to FID ≤ 150:" in report and "too few points (2 < 8)" in report
+    pairs = pd.read_csv(out / "comparisons.csv")
+    assert pairs[["a", "b"]].values.tolist() == [["wgan-gp", "gan"]] and pairs["p"].isna().all()
+    noise = pd.read_csv(out / "noise.csv").set_index(cmp.SETTING)
+    assert (noise["fid_eval_std"] > 0).all() and noise["fid_seed_std"].isna().all()  # bootstrapped, one seed
     html = (out / "report.html").read_text()
     assert "<code>gan</code>" in html and "`" not in html  # Markdown code spans rendered, not left raw
+    assert html.index('id="findings"') < html.index("<table") and 'src="data:image/png;base64,' in html
+    assert '<td class="num best">' in html  # the best final score of a column is marked
     shares = pd.read_csv(out / "class_shares.csv").set_index(cmp.SETTING)
     assert shares.sum(axis=1).round(6).eq(1.0).all()
 
@@ -86,15 +96,15 @@ def test_second_compare_reuses_finished_runs(compared):
 
 
 def test_findings_are_computed_from_the_numbers():
-    stats = pd.DataFrame({cmp.SETTING: ["gan", "wgan-seed"], "fid_mean": [30.0, 60.0],
+    stats = pd.DataFrame({cmp.SETTING: ["gan", "wgan-seed"], "seeds": [1, 1], "fid_mean": [30.0, 60.0],
                           "is_mean_mean": [8.0, 5.0], "modes_covered_mean": [10.0, 9.0],
                           "recall_mean": [0.5, 0.3]})
     cost = pd.DataFrame({cmp.SETTING: ["gan", "wgan-seed"], "images_per_s": [400.0, 380.0],
-                         "s_to_fid_50": [120.0, float("nan")]})
+                         "reached_fid_50": ["1 of 1", "0 of 1"], "s_to_fid_50": [120.0, float("nan")]})
     text = " ".join(findings(stats, cost, 50.0))
-    assert "`gan` reaches the lowest final FID (30.0" in text
-    assert "`wgan-seed` trails `gan` on FID (60.0 vs 30.0, +100%)" in text
-    assert "`gan` after 120s" in text
+    assert "`gan` has the lowest mean final FID (30, no interval from 1 seed, 10 of 10 digit classes covered)" in text
+    assert "`wgan-seed` the highest (60, no interval from 1 seed); over 1 seed per setting" in text
+    assert "Time to FID ≤ 50: `gan` 1 of 1 seeds (median 120 s of training); `wgan-seed` 0 of 1 seeds." in text
     assert ranking(stats)[cmp.SETTING].tolist() == ["gan", "wgan-seed"]
 
 

@@ -1,0 +1,190 @@
+"""What the report reads from the run directories beside ``scores.csv``: the W estimate in
+``history.csv`` (does the loss track quality?) and the final generator's samples (the evaluation's
+own spread, the class shares).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from studies import stats
+from studies.compare import SEED, SETTING, STATUS, STATUS_OK, STEP, run_dir
+from studies.tables import FID
+from wgan import rundir
+from wgan.errors import WganbenchError
+from wgan.settings import get_setting
+
+MIN_POINTS = 8        # scored points a run needs for its loss-vs-FID rank correlation to be reported
+W_WINDOW = 20         # history rows averaged (trailing) for the W estimate at a scored step
+BOOT_RESAMPLES = 50   # bootstrap replicates of the evaluation's FID spread
+FID_BOOT_STD = "fid_boot_std"
+CRITIC_LOSS, WASSERSTEIN = "critic_loss", "wasserstein"
+
+
+def w_column(setting: str) -> str:
+    """The history column that estimates the critic's distance: the Wasserstein estimate of a WGAN, the
+    discriminator's loss of the cross-entropy GAN (which estimates no distance)."""
+    try:
+        return WASSERSTEIN if get_setting(setting).loss == "wasserstein" else CRITIC_LOSS
+    except WganbenchError:
+        return WASSERSTEIN
+
+
+def read_history(runs_dir: Path, setting: str, seed: int) -> pd.DataFrame | None:
+    path = run_dir(runs_dir, setting, seed) / rundir.HISTORY_FILE
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def at_steps(history: pd.DataFrame, column: str, steps: list[int], window: int = W_WINDOW) -> np.ndarray:
+    """The mean of ``column`` over the ``window`` history rows ending at each of ``steps`` (a single step's
+    estimate is one batch's and noisy; the trailing mean is the critic's estimate at that point)."""
+    step, value = history[rundir.STEP].to_numpy(), history[column].to_numpy(dtype=float)
+    out = []
+    for s in steps:
+        inside = (step <= s) & (step > s - window)
+        out.append(float(value[inside].mean()) if inside.any() else math.nan)
+    return np.array(out)
+
+
+def loss_correlation(curves: pd.DataFrame, runs_dir: Path,
+                     min_points: int = MIN_POINTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per run, per setting) Spearman's ρ between the W estimate at the scored steps and the FID there.
+
+    A run with fewer than ``min_points`` scored points gets no ρ; a setting's row holds the mean ρ of its
+    runs with the 95 % t interval over seeds (:func:`studies.stats.correlation_ci`) and, for reading,
+    ``shown``: that interval or why there is none.
+    """
+    ok = curves[curves[STATUS] == STATUS_OK]
+    per_run = []
+    for (setting, seed), points in ok.groupby([SETTING, SEED], sort=False):
+        points = points.sort_values(STEP)
+        history, column = read_history(runs_dir, setting, int(seed)), w_column(setting)
+        rho = math.nan
+        if history is not None and column in history.columns and len(points) >= min_points:
+            rho = stats.spearman(at_steps(history, column, points[STEP].astype(int).tolist()), points[FID])
+        per_run.append({SETTING: setting, SEED: int(seed), "w_estimate": column, "points": len(points),
+                        "rho": rho})
+    runs = pd.DataFrame(per_run, columns=[SETTING, SEED, "w_estimate", "points", "rho"])
+    rows = []
+    for setting, group in runs.groupby(SETTING, sort=False):
+        ci = stats.correlation_ci(group["rho"].to_numpy(dtype=float))
+        fewest = int(group["points"].min())
+        if fewest < min_points:
+            shown = f"too few points ({fewest} < {min_points})"
+        elif ci.n == 0:
+            shown = "n/a (a constant curve)"
+        else:
+            shown = stats.format_ci(ci, 2)
+        rows.append({SETTING: setting, "w_estimate": group["w_estimate"].iloc[0], "runs": len(group),
+                     "points": fewest, "rho_mean": ci.mean, "rho_ci_low": ci.low, "rho_ci_high": ci.high,
+                     "shown": shown})
+    return runs, pd.DataFrame(rows, columns=[SETTING, "w_estimate", "runs", "points", "rho_mean", "rho_ci_low",
+                                             "rho_ci_high", "shown"])
+
+
+@contextlib.contextmanager
+def blas_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` OpenBLAS threads in every loaded OpenBLAS (NumPy's and SciPy's builds).
+
+    On a busy machine OpenBLAS's threads wait on each other: one 576 × 576 ``eigh`` took 40 s with two
+    threads on two shared cores and 0.3 s with one. The bootstrap's hundred small decompositions run with
+    one. What threadpoolctl does, for the symbol names of the scipy-openblas wheels; a no-op elsewhere.
+    """
+    handles = []
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        paths = []
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for suffix in ("64_", ""):
+            get = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+            set_ = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                handles.append((set_, get()))
+                set_(n)
+                break
+    try:
+        yield
+    finally:
+        for set_, before in handles:
+            set_(before)
+
+
+class FinalSamples:
+    """Classifier features and logits of ``n`` samples of each run's final generator, computed once.
+
+    The latents are drawn as `evaluators.evaluate` draws them (its default seed), so the FID of these
+    features is the run's last scored FID when ``n`` is the study's.
+    """
+
+    def __init__(self, runs_dir: Path, n: int) -> None:
+        from evaluators.classifier import load_classifier
+        from evaluators.options import EvalOptions
+        from evaluators.prdc import PRDCOptions
+        from evaluators.reference import reference_stats
+
+        self.runs_dir, self.n, self.seed = runs_dir, n, EvalOptions.seed
+        self.classifier = load_classifier()
+        self.reference = reference_stats(EvalOptions.reference, k=PRDCOptions.k, classifier=self.classifier)
+        self._cache: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(self, setting: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        from evaluators.suite import generate, load_source
+
+        key = (setting, int(seed))
+        if key not in self._cache:
+            samples = generate(load_source(run_dir(self.runs_dir, setting, seed)), self.n, seed=self.seed)
+            self._cache[key] = self.classifier.features_and_logits(samples)
+        return self._cache[key]
+
+    def fid_boot_std(self, setting: str, seed: int, resamples: int = BOOT_RESAMPLES) -> float:
+        """The evaluation's own spread: the standard deviation of the FID over ``resamples`` bootstrap
+        resamples (with replacement) of the generated features, the reference held fixed."""
+        from evaluators.fid import fid_stats, frechet_distance
+
+        features = self.get(setting, seed)[0].astype(np.float64)
+        mu, sigma = self.reference.mu, self.reference.sigma
+        with blas_threads(1):
+            return stats.bootstrap_std(len(features), lambda i: frechet_distance(*fid_stats(features[i]), mu, sigma),
+                                       resamples=resamples, seed=int(seed))
+
+    def class_shares(self, settings: list[str], seed: int) -> pd.DataFrame:
+        """Argmax class shares of each setting's samples (one row per setting)."""
+        from evaluators.mode_coverage import class_counts
+
+        rows = {s: class_counts(self.get(s, seed)[1]) / self.n for s in settings}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=[str(d) for d in range(10)])
+
+
+def noise_sources(final: pd.DataFrame, samples: FinalSamples | None) -> pd.DataFrame:
+    """Per setting, the evaluation's FID spread (bootstrap, mean over runs) beside the seed-to-seed standard
+    deviation of the final FID, and which to buy more of.
+
+    The final rows' ``fid_boot_std`` is used where the scores carry it; otherwise it is computed from the
+    final generators through ``samples``.
+    """
+    rows = []
+    for setting, runs in final.groupby(SETTING, sort=False):
+        have = runs[FID_BOOT_STD] if FID_BOOT_STD in runs.columns else pd.Series(dtype=float)
+        boot = [float(b) if not pd.isna(b) else (samples.fid_boot_std(setting, int(seed)) if samples else math.nan)
+                for seed, b in zip(runs[SEED], have.reindex(runs.index))]
+        seed_std = float(runs[FID].std(ddof=1)) if len(runs) > 1 else math.nan
+        eval_std = float(np.nanmean(boot)) if not np.isnan(boot).all() else math.nan
+        if math.isnan(seed_std):
+            advice = "more seeds (one seed measures no seed-to-seed spread)"
+        elif math.isnan(eval_std):
+            advice = "n/a (no evaluation spread)"
+        else:
+            advice = "more seeds" if seed_std > eval_std else "more samples"
+        rows.append({SETTING: setting, "seeds": len(runs), "fid_seed_std": seed_std, "fid_eval_std": eval_std,
+                     "recommend": advice})
+    return pd.DataFrame(rows, columns=[SETTING, "seeds", "fid_seed_std", "fid_eval_std", "recommend"])
