@@ -4,11 +4,17 @@ Each :class:`Metric` names a group (what ``metrics=`` selects), the report-row v
 (each a :class:`Value`: key, which direction is better, a column label, whether the quality gate
 checks it), the function that computes them from an :class:`Inputs` and the metric's options, and
 that options dataclass (its fields are the flat options ``f"{metric.name}_{field}"`` of
-``evaluate()`` and of the command line). `evaluators.suite.score` loops over this table; reports,
-the quality gate and the command line read it. A new metric is a new entry here and nothing else.
+``evaluate()`` and of the command line), and the data sets it applies to. `evaluators.suite.score`
+loops over this table; reports, the quality gate and the command line read it. A new metric is a new
+entry here and nothing else.
 
-The metric modules (`fid`, `inception_score`, `mode_coverage`, `kid`, `prdc`) stay pure functions on
-arrays and know nothing of this table.
+On Stacked MNIST every image metric reads each channel as one MNIST digit: FID, IS, mode coverage,
+KID and PRDC score the single-channel images against the same MNIST reference as on MNIST, and
+``stacked`` counts the 1,000 three-digit modes (`evaluators.stacked_modes`), which only that data set
+has. `values()` and ``ROW_KEYS`` are plain MNIST's unless a data set is named.
+
+The metric modules (`fid`, `inception_score`, `mode_coverage`, `kid`, `prdc`, `stacked_modes`) stay
+pure functions on arrays and know nothing of this table.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from evaluators.inception_score import ISOptions, inception_score
 from evaluators.kid import KIDOptions, kernel_inception_distance
 from evaluators.mode_coverage import ModesOptions, mode_coverage
 from evaluators.prdc import PRDCOptions, prdc
+from evaluators.stacked_modes import StackedOptions, channel_digits, stacked_modes
 from wgan.checks import one_of
+from wgan.data import DATASETS, MNIST, STACKED_MNIST
 from wgan.errors import WganbenchError
 
 if TYPE_CHECKING:
@@ -54,10 +62,12 @@ class Value:
 class Inputs:
     """What every metric's compute function gets."""
 
-    features: np.ndarray     # generated samples' classifier features [N, d], float32
+    features: np.ndarray     # generated images' classifier features [N, d], float32 (one row per channel image)
     logits: np.ndarray       # their logits [N, 10]
     reference: Reference     # real-data statistics (features, mu, sigma, class_share, sq_radii, k)
     seed: int                # for metrics that draw at random (KID's subsets)
+    # Stacked MNIST only: logits [M, 3, 10] of each channel of the M samples whose modes are counted.
+    stacked_logits: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +82,17 @@ class Metric:
     compute: Callable[[Inputs, Any], dict[str, float]]  # (inputs, options instance) -> {value.key: number}
     options: type = NoOptions                           # frozen dataclass of knobs, fields from wgan.options.option
     summary: str = ""                                  # one line: what it measures and its paper
+    datasets: tuple[str, ...] = DATASETS               # the data sets it applies to (wgan.data.DATASETS)
 
     def __post_init__(self) -> None:
         if not self.values:
             raise WganbenchError(f"metric {self.name!r} declares no values")
         if not (dataclasses.is_dataclass(self.options) and isinstance(self.options, type)):
             raise WganbenchError(f"metric {self.name!r}: options must be a dataclass type, got {self.options!r}")
+        if not self.datasets:
+            raise WganbenchError(f"metric {self.name!r} applies to no data set")
+        for dataset in self.datasets:
+            one_of(f"data set of metric {self.name!r}", dataset, DATASETS)
 
 
 def _fid(inputs: Inputs, options: NoOptions) -> dict[str, float]:
@@ -109,6 +124,15 @@ def _prdc(inputs: Inputs, options: PRDCOptions) -> dict[str, float]:
                 chunk=options.chunk)
 
 
+def _stacked(inputs: Inputs, options: StackedOptions) -> dict[str, float]:
+    if inputs.stacked_logits is None:
+        raise WganbenchError("metric 'stacked' needs the channel logits of Stacked MNIST samples "
+                             "(Inputs.stacked_logits); score them with dataset='stacked-mnist'")
+    out = stacked_modes(channel_digits(inputs.stacked_logits[:options.samples]))
+    del out["histogram"]  # a list, for reports that draw it; not a number of the row
+    return out
+
+
 # Not gated: precision (it falls as models improve early in training, when samples spread beyond the
 # densest digits), the spreads, the KLs and density (coverage and modes_covered gate the same failures).
 METRICS: dict[str, Metric] = {m.name: m for m in (
@@ -128,6 +152,10 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            _prdc, PRDCOptions,
            summary="precision, recall, density and coverage of k-NN balls (Kynkäänniemi et al. 2019, Naeem et al. "
                    "2020)"),
+    Metric("stacked", (Value("stacked_modes", "higher", "modes of 1000 ↑", gate=True),
+                       Value("stacked_kl", "lower", "KL(1000 modes) ↓")), _stacked, StackedOptions,
+           summary="Stacked MNIST's three-digit modes covered and their KL to uniform (Metz et al. 2017; VEEGAN, "
+                   "Srivastava et al. 2017; PacGAN, Lin et al. 2018)", datasets=(STACKED_MNIST,)),
 )}
 
 
@@ -137,18 +165,26 @@ def metric(name: str) -> Metric:
     return METRICS[name]
 
 
-def values(names: Iterable[str] | None = None) -> list[Value]:
-    """The declared values of the metrics ``names`` (default: all), in table order."""
+def values(names: Iterable[str] | None = None, *, dataset: str = MNIST) -> list[Value]:
+    """The declared values of the metrics ``names`` (default: all) that apply to ``dataset`` (default
+    plain MNIST), in table order."""
+    one_of("dataset", dataset, DATASETS)
     wanted = set(METRICS) if names is None else {metric(name).name for name in names}
-    return [v for m in METRICS.values() if m.name in wanted for v in m.values]
+    return [v for m in METRICS.values() if m.name in wanted and dataset in m.datasets for v in m.values]
 
 
 def value(key: str) -> Value:
-    """The value declared under report-row key ``key``."""
-    for v in values():
+    """The value declared under report-row key ``key`` (whatever data set its metric applies to)."""
+    every = [v for m in METRICS.values() for v in m.values]
+    for v in every:
         if v.key == key:
             return v
-    raise WganbenchError(f"unknown metric value {key!r}; expected one of: {', '.join(v.key for v in values())}")
+    raise WganbenchError(f"unknown metric value {key!r}; expected one of: {', '.join(v.key for v in every)}")
+
+
+def row_keys(dataset: str = MNIST) -> tuple[str, ...]:
+    """The keys of a full report row of ``dataset``: every value of the table that applies, then ``n``."""
+    return (*(v.key for v in values(dataset=dataset)), "n")
 
 
 def flat_options() -> dict[str, tuple[Metric, dataclasses.Field]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from evaluators.metrics import METRICS, Metric, flat_options, metric
 from wgan.checks import non_negative_int, one_of, positive_int
+from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.options import option
 
@@ -52,19 +53,24 @@ class EvalOptions:
     metrics: tuple[str, ...] | None = option(None, "metric groups to compute (default: all in the table)")
     overrides: Mapping[str, Any] = option(FrozenMapping(), "per-metric options, flat names like kid_subsets",
                                           cli=False)
+    dataset: str = option(MNIST, "data set of the samples: MNIST, or Stacked MNIST (each channel scored as one "
+                          "MNIST digit, plus the 1,000 three-digit modes)", choices=DATASETS)
 
     def __post_init__(self) -> None:
         positive_int("n", self.n)
         non_negative_int("seed", self.seed)
         positive_int("batch_size", self.batch_size)
         one_of("reference split", self.reference, SPLITS)
+        one_of("dataset", self.dataset, DATASETS)
         if self.metrics is not None:
             names = self.metrics.split(",") if isinstance(self.metrics, str) else self.metrics
             names = tuple(name.strip() if isinstance(name, str) else name for name in names)
             if not names:
                 raise WganbenchError(f"metrics names no metric; expected some of: {', '.join(METRICS)}")
             for name in names:
-                metric(name)
+                if self.dataset not in metric(name).datasets:
+                    raise WganbenchError(f"metric {name!r} applies to {', '.join(metric(name).datasets)} only, not "
+                                         f"to data set {self.dataset!r}")
             object.__setattr__(self, "metrics", names)
         if not isinstance(self.overrides, Mapping):
             raise WganbenchError(f"overrides must be a mapping of flat metric options, got {self.overrides!r}")
@@ -84,8 +90,9 @@ class EvalOptions:
                             if prefix + field.name in self.overrides})
 
     def selected(self) -> list[Metric]:
-        """The metrics to compute, in table order."""
-        return [m for m in METRICS.values() if self.metrics is None or m.name in self.metrics]
+        """The metrics to compute, in table order: those named (default: all) that apply to the data set."""
+        return [m for m in METRICS.values()
+                if (self.metrics is None or m.name in self.metrics) and self.dataset in m.datasets]
 
 
 def eval_options(options: EvalOptions | None = None, **kwargs: Any) -> EvalOptions:

@@ -5,10 +5,17 @@ generator (latents z ~ N(0, I) from a seeded NumPy generator), or a path to a ru
 a ``.keras`` generator or a ``.npy``/``.npz`` of samples. The samples go through the classifier once;
 `score` then computes every selected metric of the table (`evaluators.metrics.METRICS`) against the
 real split's cached statistics (`evaluators.reference`). docs/DESIGN.md §5 Metrics.
+
+Stacked MNIST samples (``dataset="stacked-mnist"``, [N, 28, 28, 3]) are read channel by channel
+(`classify`): the image metrics score the first ``n`` single-channel images (the channels of the
+first ⌈n/3⌉ samples) against the MNIST reference, and the ``stacked`` metric counts the three-digit
+modes of its own ``stacked_samples`` (26,000) samples, so a generator is asked for as many as the
+larger of the two needs.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -16,16 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from evaluators.classifier import load_classifier
+from evaluators.classifier import Classifier, load_classifier
 from evaluators.forward import batched, compiled_forward
-from evaluators.metrics import Inputs, values
+from evaluators.metrics import Inputs, row_keys
 from evaluators.options import EvalOptions, eval_options
 from evaluators.reference import Reference, reference_stats
 from evaluators.validation import check_samples
+from wgan.data import CHANNELS, STACKED_DIGITS, channel_images
 from wgan.errors import WganbenchError
 
-# The default report row, in order: every value of the table, then the number of samples scored.
-ROW_KEYS = (*(v.key for v in values()), "n")
+# The default (plain MNIST) report row, in order: every value of the table, then the number of images scored.
+ROW_KEYS = row_keys()
 GENERATOR_FILE = "generator.keras"
 _SOURCE_HELP = "a run directory holding generator.keras, a .keras generator, or a .npy/.npz of samples"
 _NPY_MAGIC = b"\x93NUMPY"
@@ -33,12 +41,13 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def score(features: np.ndarray, logits: np.ndarray, reference: Reference, options: EvalOptions | None = None,
-          **kwargs: Any) -> dict:
+          *, stacked_logits: np.ndarray | None = None, **kwargs: Any) -> dict:
     """The report row for generated (features, logits) against ``reference``: the values of the selected
-    metrics in table order, then ``n``. ``kwargs`` as for `evaluate` (only ``seed``, ``metrics`` and the
-    metric options matter here)."""
+    metrics in table order, then ``n``. ``kwargs`` as for `evaluate` (only ``seed``, ``metrics``,
+    ``dataset`` and the metric options matter here); ``stacked_logits`` [M, 3, 10] are the channel
+    logits Stacked MNIST's mode count needs (see `classify`)."""
     options = eval_options(options, **kwargs)
-    inputs = Inputs(features, logits, reference, options.seed)
+    inputs = Inputs(features, logits, reference, options.seed, stacked_logits)
     row: dict = {}
     for metric in options.selected():
         out = metric.compute(inputs, options.metric_options(metric.name))
@@ -104,41 +113,79 @@ def load_source(path: str | os.PathLike):
         raise WganbenchError(f"{path}: cannot load ({detail}); expected {_SOURCE_HELP}") from None
 
 
-def generate(generator, n: int, *, seed: int = EvalOptions.seed,
-             batch_size: int = EvalOptions.batch_size) -> np.ndarray:
-    """``n`` samples from a Keras generator with latents z ~ N(0, I) drawn by a seeded NumPy generator."""
+def generate(generator, n: int, *, seed: int = EvalOptions.seed, batch_size: int = EvalOptions.batch_size,
+             channels: int = 1) -> np.ndarray:
+    """``n`` samples from a Keras generator with latents z ~ N(0, I) drawn by a seeded NumPy generator
+    (the first ``k`` of them are the same for every ``n ≥ k``); checked to have ``channels`` channels."""
     shape = generator.input_shape
     if not isinstance(shape, tuple) or len(shape) != 2 or not shape[1]:
         raise WganbenchError(f"generator input shape {shape}; expected one flat latent input (None, dim)")
     z = np.random.default_rng(seed).standard_normal((n, shape[1]), dtype=np.float32)
     (images,) = batched(compiled_forward(generator), z, batch_size)
-    return check_samples(images, "generator output")
+    return check_samples(images, "generator output", channels=channels)
+
+
+def samples_needed(options: EvalOptions) -> int:
+    """Samples drawn from a generator (or taken from an array): ``n`` on MNIST; on Stacked MNIST enough
+    for ``n`` channel images and, when selected, for the ``stacked`` metric's own count."""
+    if CHANNELS[options.dataset] == 1:
+        return options.n
+    needed = math.ceil(options.n / STACKED_DIGITS)
+    if any(m.name == "stacked" for m in options.selected()):
+        needed = max(needed, options.metric_options("stacked").samples)
+    return needed
+
+
+def classify(samples: np.ndarray, classifier: Classifier, options: EvalOptions
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Samples (checked here, as `evaluate` does) → (features, logits, stacked_logits), what `score` takes.
+
+    MNIST: the classifier's features and logits of the first ``n`` samples, and None. Stacked MNIST:
+    each channel is one digit image (sample-major: sample i's R, G, B at rows 3i, 3i+1, 3i+2); the
+    first ``n`` channel images give features and logits, and, when the ``stacked`` metric is selected,
+    the logits [M, 3, 10] of all channels of its M samples give ``stacked_logits``.
+    """
+    samples = check_samples(samples, channels=CHANNELS[options.dataset])
+    if CHANNELS[options.dataset] == 1:
+        features, logits = classifier.features_and_logits(samples[:options.n], options.batch_size)
+        return features, logits, None
+    images = channel_images(samples)
+    features, logits = classifier.features_and_logits(images[:options.n], options.batch_size)
+    if not any(m.name == "stacked" for m in options.selected()):
+        return features, logits, None
+    counted = STACKED_DIGITS * min(len(samples), options.metric_options("stacked").samples)
+    parts = [logits[:counted]]
+    for start in range(len(features), counted, 10 * options.batch_size):  # logits only: features are not kept
+        parts.append(classifier.features_and_logits(images[start:min(counted, start + 10 * options.batch_size)],
+                                                    options.batch_size)[1])
+    return features, logits, np.concatenate(parts).reshape(-1, STACKED_DIGITS, logits.shape[1])
 
 
 def evaluate(samples_or_generator, *, options: EvalOptions | None = None, **kwargs: Any) -> dict:
     """Score samples, a Keras generator or a path against a real split; returns one report row.
 
-    ``kwargs`` are `EvalOptions` fields (``n``, ``seed``, ``batch_size``, ``reference``, ``metrics``) or
-    flat metric options (``kid_subsets``, ``prdc_k``, ...), applied over ``options``. An array is scored on
-    its first ``n`` samples (all of them if fewer); a generator draws ``n``. The same input and options
-    give identical numbers.
+    ``kwargs`` are `EvalOptions` fields (``n``, ``seed``, ``batch_size``, ``reference``, ``metrics``,
+    ``dataset``) or flat metric options (``kid_subsets``, ``prdc_k``, ``stacked_samples``, ...), applied
+    over ``options``. An array is scored on its first ``n`` samples (all of them if fewer); a generator
+    draws ``n`` (Stacked MNIST: `samples_needed`). The same input and options give identical numbers.
     """
     options = eval_options(options, **kwargs)
+    channels, count = CHANNELS[options.dataset], samples_needed(options)
     source = samples_or_generator
     if isinstance(source, (str, os.PathLike)):
         source = load_source(source)
     if isinstance(source, np.ndarray):
-        samples = check_samples(source[:options.n])
+        samples = check_samples(source[:count], channels=channels)
     elif hasattr(source, "input_shape") and callable(source):
-        samples = generate(source, options.n, seed=options.seed, batch_size=options.batch_size)
+        samples = generate(source, count, seed=options.seed, batch_size=options.batch_size, channels=channels)
     else:
         raise WganbenchError(f"cannot evaluate a {type(source).__name__}; expected a sample array, a Keras "
                              f"generator, or {_SOURCE_HELP}")
     classifier = load_classifier()
-    features, logits = classifier.features_and_logits(samples, options.batch_size)
+    features, logits, stacked_logits = classify(samples, classifier, options)
     # The reference's k-NN radii are those of PRDC's k.
     reference = reference_stats(options.reference, k=options.metric_options("prdc").k, classifier=classifier)
-    return score(features, logits, reference, options)
+    return score(features, logits, reference, options, stacked_logits=stacked_logits)
 
 
 def format_row(row: dict) -> str:

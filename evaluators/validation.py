@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from wgan.data import IMAGE_SHAPE, scale_images
+from wgan.data import IMAGE_SHAPE, scale_images, to_unit_range
 from wgan.errors import WganbenchError
 
 _EXPECTED = "float [N, 28, 28, 1] in [-1, 1], or uint8 [N, 28, 28] / [N, 28, 28, 1] in [0, 255]"
+_DATASET_HINT = {1: " (three channels: Stacked MNIST samples? evaluate them with dataset='stacked-mnist')",
+                 3: " (one channel: plain MNIST samples? evaluate them with dataset='mnist')"}
+
+
+def _expected(channels: int) -> str:
+    if channels == IMAGE_SHAPE[-1]:
+        return _EXPECTED
+    return f"float [N, 28, 28, {channels}] in [-1, 1], or uint8 [N, 28, 28, {channels}] in [0, 255]"
+
+
+def _shape_hint(x: np.ndarray, channels: int) -> str:
+    """Why a shape failed, when it is a known mistake."""
+    if channels == 1 and x.ndim == 4 and x.shape[1:] == (*IMAGE_SHAPE[:2], 3):
+        return _DATASET_HINT[1]
+    if channels == 3 and x.shape[1:] in (IMAGE_SHAPE[:2], IMAGE_SHAPE):
+        return _DATASET_HINT[3]
+    if channels == 1 and x.dtype != np.uint8 and x.shape[1:] == IMAGE_SHAPE[:2]:
+        return " (add the channel axis: x[..., None])"
+    return ""
 
 
 def check_features(x: np.ndarray, name: str) -> np.ndarray:
@@ -38,21 +57,24 @@ def check_feature_pair(real: np.ndarray, fake: np.ndarray, metric: str) -> tuple
     return real.astype(dtype, copy=False), fake.astype(dtype, copy=False)
 
 
-def check_samples(x: np.ndarray, name: str = "samples") -> np.ndarray:
-    """Validate image samples and return them as float32 [N, 28, 28, 1] in [-1, 1] (docs/DESIGN.md §5
-    Metrics).
+def check_samples(x: np.ndarray, name: str = "samples", *, channels: int = 1) -> np.ndarray:
+    """Validate image samples and return them as float32 [N, 28, 28, channels] in [-1, 1] (docs/DESIGN.md
+    §5 Metrics). ``channels`` is 1 for MNIST, 3 for Stacked MNIST.
 
     uint8 pixels are scaled exactly as the training data are (`wgan.data.scale_images`)."""
     x = np.asarray(x)
+    shape = (*IMAGE_SHAPE[:2], channels)
+    expected = _expected(channels)
     if x.dtype == np.uint8:
-        if x.shape[1:] not in ((28, 28), IMAGE_SHAPE) or len(x) == 0:
-            raise WganbenchError(f"{name}: uint8 array of shape {x.shape}, expected {_EXPECTED}")
-        return scale_images(x)
+        allowed = (IMAGE_SHAPE[:2], IMAGE_SHAPE) if channels == 1 else (shape,)
+        if x.shape[1:] not in allowed or len(x) == 0:
+            raise WganbenchError(f"{name}: uint8 array of shape {x.shape}, expected {expected}"
+                                 f"{_shape_hint(x, channels)}")
+        return scale_images(x) if channels == 1 else to_unit_range(x.astype(np.float32))
     if not np.issubdtype(x.dtype, np.floating):
-        raise WganbenchError(f"{name}: dtype {x.dtype}, expected {_EXPECTED}")
-    if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE or len(x) == 0:
-        hint = " (add the channel axis: x[..., None])" if x.shape[1:] == (28, 28) else ""
-        raise WganbenchError(f"{name}: float array of shape {x.shape}, expected {_EXPECTED}{hint}")
+        raise WganbenchError(f"{name}: dtype {x.dtype}, expected {expected}")
+    if x.ndim != 4 or x.shape[1:] != shape or len(x) == 0:
+        raise WganbenchError(f"{name}: float array of shape {x.shape}, expected {expected}{_shape_hint(x, channels)}")
     bad = np.count_nonzero(~np.isfinite(x))
     if bad:
         raise WganbenchError(f"{name}: {bad} NaN/Inf values, expected finite pixels in [-1, 1]")

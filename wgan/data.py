@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wgan.checks import non_negative_int, positive_int
 from wgan.errors import DataError
 from wgan.paths import wganbench_home
 
@@ -252,3 +253,64 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     print(describe(args.data))
     return 0
+
+
+# --- Stacked MNIST (docs/DESIGN.md §5 Metrics, Stacked MNIST) ---------------------------------------------
+# Metz et al. 2017 ("Unrolled GANs"), Srivastava et al. 2017 (VEEGAN) and Lin et al. 2018 (PacGAN):
+# three MNIST digits drawn independently and uniformly, one per colour channel (R, G, B), give one
+# 28×28×3 image whose mode, 100·R + 10·G + B, is one of 1,000.
+
+MNIST, STACKED_MNIST = "mnist", "stacked-mnist"
+DATASETS = (MNIST, STACKED_MNIST)
+CHANNELS = {MNIST: 1, STACKED_MNIST: 3}   # image channels of each data set
+STACKED_DIGITS = 3                        # digits per Stacked MNIST image: R, G, B
+STACKED_MODES = 10 ** STACKED_DIGITS      # 1,000 three-digit combinations
+STACKED_SEED = 0                          # the seed of the data set itself (its draws), not of a run
+STACKED_TRAIN, STACKED_TEST = 60_000, 10_000  # images drawn from each split by default
+
+
+def stacked_label(digits: np.ndarray) -> np.ndarray:
+    """Digits int [N, 3] (R, G, B) → mode 100·R + 10·G + B ∈ [0, 1000), int64 [N]."""
+    digits = np.asarray(digits, dtype=np.int64)
+    return digits @ (10 ** np.arange(STACKED_DIGITS - 1, -1, -1, dtype=np.int64))
+
+
+def stacked_indices(pool_size: int, n: int, seed: int | tuple[int, ...]) -> np.ndarray:
+    """[n, 3] image indices into a pool of ``pool_size`` digits: three independent uniform draws per
+    image (with replacement, as in PacGAN's ``np.random.randint``), columns R, G, B; a pure function of
+    ``seed``."""
+    return np.random.default_rng(seed).integers(0, pool_size, size=(n, STACKED_DIGITS), dtype=np.int64)
+
+
+def stack_digits(images: np.ndarray, labels: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 digits [P, 28, 28] and their labels [P], indices [N, 3] → (uint8 [N, 28, 28, 3], modes [N])."""
+    images = np.asarray(images).reshape(-1, *IMAGE_SHAPE[:2])
+    stacked = np.stack([images[indices[:, c]] for c in range(STACKED_DIGITS)], axis=-1)
+    return stacked, stacked_label(np.asarray(labels)[indices])
+
+
+def load_stacked_mnist(data: str | os.PathLike | None = None, *, seed: int = STACKED_SEED,
+                       n_train: int = STACKED_TRAIN, n_test: int = STACKED_TEST,
+                       verbose: bool = False) -> MnistArrays:
+    """Stacked MNIST built from the verified MNIST, shaped like :func:`load_mnist`: ((x_train [n_train, 28,
+    28, 3] uint8, modes [n_train]), (x_test, modes)).
+
+    Training images stack training digits and test images stack test digits, so the two never share a
+    digit. The draws are a pure function of ``seed`` (NumPy streams ``(seed, 0)`` for training and
+    ``(seed, 1)`` for test, independent of each other), so every process and machine builds the same
+    data set.
+    """
+    non_negative_int("seed", seed)
+    positive_int("n_train", n_train)
+    positive_int("n_test", n_test)
+    (x_train, y_train), (x_test, y_test) = load_mnist(data, verbose=verbose)
+    train = stack_digits(x_train, y_train, stacked_indices(len(x_train), n_train, (seed, 0)))
+    test = stack_digits(x_test, y_test, stacked_indices(len(x_test), n_test, (seed, 1)))
+    return train, test
+
+
+def channel_images(x: np.ndarray) -> np.ndarray:
+    """Images [N, 28, 28, C] → single-channel images [N·C, 28, 28, 1], sample-major (image i's channel c
+    at row C·i + c): how a classifier of single digits reads each channel."""
+    x = np.asarray(x)
+    return np.moveaxis(x, -1, 1).reshape(-1, *IMAGE_SHAPE)

@@ -18,7 +18,10 @@ from wgan.settings import EVERY, WARMUP_CRITIC, WARMUP_STEPS
 
 def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: int,
                   start_step: int = 0, schedule: str = "constant") -> tf.data.Dataset:
-    """Step ``s`` → float32 ``[B, n, 28, 28, 1]`` in [-1, 1], for every ``s ≥ start_step``.
+    """Step ``s`` → float32 ``[B, n, 28, 28, C]`` in [-1, 1], for every ``s ≥ start_step``.
+
+    ``images`` are uint8 ``[N, 28, 28]`` or ``[N, 28, 28, C]``: ``C`` is 1 for MNIST, 3 for Stacked
+    MNIST (`wgan.data.load_stacked_mnist`); the stream's order does not depend on ``C``.
 
     ``n`` is ``n_critic``, or with the ``wgan-authors`` schedule 100 in the warm-up steps
     (:meth:`wgan.settings.Setting.critic_updates`). Critic update ``i`` of a step takes ``[:, i]``, so
@@ -26,8 +29,11 @@ def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: i
     batch.
     """
     images = np.asarray(images)
-    if images.dtype != np.uint8 or images.shape[1:] not in ((28, 28), IMAGE_SHAPE) or not len(images):
-        raise WganbenchError(f"training images must be uint8 [N, 28, 28], got {images.dtype}{list(images.shape)}")
+    if images.dtype != np.uint8 or images.shape[1:3] != IMAGE_SHAPE[:2] or images.ndim not in (3, 4) \
+            or not len(images):
+        raise WganbenchError(f"training images must be uint8 [N, 28, 28] or [N, 28, 28, C], got "
+                             f"{images.dtype}{list(images.shape)}")
+    shape = (*IMAGE_SHAPE[:2], images.shape[3] if images.ndim == 4 else IMAGE_SHAPE[-1])
     n = len(images)
     warmup = schedule == "wgan-authors"
     most = max(n_critic, WARMUP_CRITIC) if warmup else n_critic
@@ -54,10 +60,10 @@ def training_data(images: np.ndarray, batch_size: int, n_critic: int, *, seed: i
         next_epoch = tf.random.experimental.index_shuffle(offset, tf.stack([seed, first + 1]), last)
         index = tf.where(epoch == first, this_epoch, next_epoch)
         batch = to_unit_range(tf.cast(tf.gather(pool, index), tf.float32))
-        return tf.reshape(batch, (batch_size, n_critic if not warmup else -1, *IMAGE_SHAPE))
+        return tf.reshape(batch, (batch_size, n_critic if not warmup else -1, *shape))
 
     steps = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max)
     # The image pool rides along as a dataset element, not as a constant inside the map function.
-    pool = tf.data.Dataset.from_tensors(images.reshape(-1, *IMAGE_SHAPE)).repeat()
+    pool = tf.data.Dataset.from_tensors(images.reshape(-1, *shape)).repeat()
     return (tf.data.Dataset.zip(steps, pool)
             .map(images_for_step, num_parallel_calls=1, deterministic=True).prefetch(2))

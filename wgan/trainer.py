@@ -19,15 +19,20 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import checks, rundir
+from wgan.console import quiet_tensorflow
+from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
-from wgan.gan import MIXED_PRECISION, STRATEGIES, build_gan, make_checkpoint, resolve_strategy
+from wgan.gan import MIXED_PRECISION, STRATEGIES, make_checkpoint, resolve_strategy
 from wgan.io import write_json
 from wgan.lipschitz import CLIP_IMPLS, DEFAULT_CLIP_IMPL
 from wgan.options import option
 from wgan.paths import runs_dir
-from wgan.recorder import Progress, RunRecorder
+from wgan.progress import Progress
+from wgan.recorder import RunRecorder
 from wgan.settings import Setting, get_setting
+from wgan.stacked import build_gan_for, training_images
 from wgan.stream import training_data
+from wgan.tensorboard import TensorBoardLogger, hparams_of, tensorboard_dir
 
 DEFAULT_STEPS = 1000
 
@@ -64,6 +69,8 @@ class TrainOptions:
     jit_compile: bool = option(False, "compile the training step with XLA")
     threads: int | None = option(None, "TensorFlow threads of this process (intra- and inter-op); unset = "
                                  "TensorFlow's choice. Part of the recipe: set it before TensorFlow starts")
+    dataset: str = option(MNIST, "data set: MNIST, or Stacked MNIST (three digits per RGB image, 1,000 modes; "
+                          "networks with 3 channels)", choices=DATASETS)
 
     def __post_init__(self) -> None:
         checks.positive_int("steps", self.steps, optional=True)
@@ -81,6 +88,7 @@ class TrainOptions:
         if not isinstance(self.strategy, tf.distribute.Strategy):
             checks.one_of("strategy", self.strategy, STRATEGIES)
         checks.one_of("clipping implementation", self.clip_impl, (None, *CLIP_IMPLS))
+        checks.one_of("dataset", self.dataset, DATASETS)
         if self.steps is None and self.budget_seconds is None:
             object.__setattr__(self, "steps", DEFAULT_STEPS)
 
@@ -100,10 +108,10 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
     """Train ``setting`` for ``steps`` generator steps (or ``budget_seconds``) and write its run dir.
 
     Options come as ``options`` or as keywords (the fields of :class:`TrainOptions`). ``data`` are
-    uint8 images [N, 28, 28] (default: the 60,000 MNIST training images). ``callbacks`` are extra
-    Keras callbacks; they see the GAN as ``self.model`` (``.generator``, ``.critic``, ``.step``).
-    Returns the summary (also written to summary.json). Raises :class:`TrainingDiverged` when a loss
-    turns NaN/Inf, after keeping the last good checkpoint.
+    uint8 images [N, 28, 28], or [N, 28, 28, 3] for Stacked MNIST (default: the data set's 60,000
+    training images). ``callbacks`` are extra Keras callbacks; they see the GAN as ``self.model``
+    (``.generator``, ``.critic``, ``.step``). Returns the summary (also written to summary.json).
+    Raises :class:`TrainingDiverged` when a loss turns NaN/Inf, after keeping the last good checkpoint.
     """
     opts = _options(options, kwargs)
     setting = opts.setting_for(setting)
@@ -115,7 +123,7 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
               "mixed_precision": opts.mixed_precision, "strategy": strategy if isinstance(strategy, str) else
               (type(strategy).__name__ if strategy else None), "clip_impl": impl,
               "checkpoint_every": opts.checkpoint_every, "deterministic": opts.deterministic,
-              "jit_compile": opts.jit_compile, "threads": opts.threads,
+              "jit_compile": opts.jit_compile, "threads": opts.threads, "dataset": opts.dataset,
               "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]}}
     config = json.loads(json.dumps(config))  # tuples → lists, as they read back from config.json
     restore = rundir.prepare_run_dir(out, config, resume=opts.resume, force=opts.force)
@@ -125,8 +133,8 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
     if opts.deterministic:
         tf.config.experimental.enable_op_determinism()
     dist = resolve_strategy(strategy)
-    gan = build_gan(setting, seed=seed, clip_impl=opts.clip_impl, mixed_precision=opts.mixed_precision,
-                    strategy=dist, jit_compile=opts.jit_compile)
+    gan = build_gan_for(opts.dataset, setting, seed=seed, clip_impl=opts.clip_impl,
+                        mixed_precision=opts.mixed_precision, strategy=dist, jit_compile=opts.jit_compile)
     with dist.scope():
         manager = tf.train.CheckpointManager(make_checkpoint(gan), str(out / rundir.CHECKPOINT_DIR),
                                              rundir.MAX_TO_KEEP)
@@ -144,9 +152,7 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
                                  rundir.STATUS_COMPLETE if budget_left else rundir.STATUS_BUDGET)
         write_json(held, summary)
         return summary
-    if data is None:
-        from wgan.data import load_mnist
-        data = load_mnist(verbose=not opts.quiet)[0][0]  # says so when a first run fetches MNIST
+    data = training_images(opts.dataset, data, verbose=not opts.quiet)  # says so when a first run fetches MNIST
     dataset = training_data(data, setting.batch_size, setting.n_critic, seed=seed, start_step=start_step,
                             schedule=setting.critic_schedule)  # checks the batch against the data first
     out.mkdir(parents=True, exist_ok=True)
@@ -155,10 +161,15 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
                            budget_seconds=budget_seconds, checkpoint_every=opts.checkpoint_every,
                            noise=rundir.fixed_noise(seed, setting.noise_dim))
     images_per_step = setting.batch_size * setting.n_critic
-    extra = [] if opts.quiet else [Progress(start_step=start_step, steps=steps, images_per_step=images_per_step)]
+    board = TensorBoardLogger(tensorboard_dir(out), setting=setting.name, hparams=hparams_of(config),
+                              start_step=start_step, noise=recorder.noise, every=opts.checkpoint_every)
+    extra = [] if opts.quiet else [Progress(start_step, steps, budget_seconds, images_per_step, opts.checkpoint_every,
+                                            name=setting.name, wall_before=wall_before,
+                                            training_seconds=lambda: recorder.elapsed)]
     fit_steps = steps - start_step if steps is not None else np.iinfo(np.int32).max
-    gan.fit(dataset, epochs=1, steps_per_epoch=fit_steps, verbose=0, shuffle=False,
-            callbacks=[recorder, *extra, *(callbacks or [])])
+    with quiet_tensorflow():  # the remapper's refused fusion logs an ERROR line per run (wgan/console.py)
+        gan.fit(dataset, epochs=1, steps_per_epoch=fit_steps, verbose=0, shuffle=False,
+                callbacks=[recorder, board, *extra, *(callbacks or [])])
 
     done = recorder.history[-1][rundir.STEP] if recorder.history else start_step
     session = recorder.elapsed
