@@ -225,8 +225,9 @@ def test_budget_and_progress(tmp_path, x_train, capsys) -> None:
                     **{**FAST, "quiet": False, "batch_size": 16})
     assert summary[SUMMARY_STATUS] == STATUS_BUDGET and summary[SUMMARY_STEPS] >= 1
     assert len(read_history(tmp_path)) == summary[SUMMARY_STEPS]
-    shown = capsys.readouterr().out
-    assert f"{CRITIC_LOSS}:" in shown and "img/s:" in shown and "budget" in shown
+    shown = capsys.readouterr().out  # not a terminal: one line per checkpoint and at the end, no bar
+    assert f"{CRITIC_LOSS} " in shown and "img/s" in shown and "budget" in shown and "\r" not in shown
+    assert (tmp_path / "tensorboard").is_dir()
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,3 +12,9 @@ os.environ.setdefault(ONEDNN_ENV, "1")
 # TensorFlow's C++ INFO lines (CPU feature notes, XLA service start-up) on every run are noise here;
 # the oneDNN banner is printed before TensorFlow's logging starts and still shows.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+# TensorFlow prints oneDNN's banner twice per process (two copies of its logging code load); the filter
+# keeps one (wgan/console.py). It must be installed before TensorFlow is imported.
+from wgan.console import install_banner_filter  # noqa: E402
+
+install_banner_filter()

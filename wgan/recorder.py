@@ -1,4 +1,4 @@
-"""Keras callbacks of a training session: the run's recorder and its progress display.
+"""The run's recorder: the Keras callback that keeps a training session's history, clock and saves.
 
 :class:`RunRecorder` appends a history row per step, stops on NaN, at ``steps`` or at the budget, and
 saves at each checkpoint. Its clock counts training steps only: each step from the batch's start to
@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import rundir
-from wgan.gan import CRITIC_LOSS, GENERATOR_LOSS, LOGGED, WASSERSTEIN
+from wgan.gan import LOGGED
 
 HISTORY_COLUMNS = (rundir.STEP, rundir.WALL_TIME, *LOGGED)
 
@@ -99,21 +99,3 @@ class RunRecorder(keras.callbacks.Callback):
         rundir.save_generator(self.out_dir / rundir.GENERATOR_FILE, generator)
         self.manager.save(checkpoint_number=step)
         self.last_saved = step
-
-
-class Progress(keras.callbacks.Callback):
-    """A Keras progress bar with the global step, the losses and images/s."""
-
-    def __init__(self, *, start_step: int, steps: int | None, images_per_step: int) -> None:
-        super().__init__()
-        self.start_step, self.images_per_step = start_step, images_per_step
-        self.bar = keras.utils.Progbar(steps, stateful_metrics=["img/s", *LOGGED])
-
-    def on_train_begin(self, logs=None) -> None:
-        self.t0 = time.perf_counter()
-        self.bar.update(self.start_step)
-
-    def on_train_batch_end(self, batch: int, logs=None) -> None:
-        rate = (batch + 1) * self.images_per_step / (time.perf_counter() - self.t0)
-        shown = [(name, float(logs[name])) for name in (CRITIC_LOSS, GENERATOR_LOSS, WASSERSTEIN)]
-        self.bar.update(self.start_step + batch + 1, [*shown, ("img/s", rate)])
