@@ -72,16 +72,17 @@ def _ci(stats_row: pd.Series, column: str = FID) -> str:
 def comparison_line(row: pd.Series, metric: str = FID) -> str:
     what = row["question"][0].upper() + row["question"][1:]
     a, b, na, nb = row["a"], row["b"], int(row["seeds_a"]), int(row["seeds_b"])
-    numbers = f"{row[f'{metric}_a']:.1f} vs {row[f'{metric}_b']:.1f}, difference {row['diff']:+.1f}"
+    numbers = (f"FID `{a}` {row[f'{metric}_a']:.1f} vs `{b}` {row[f'{metric}_b']:.1f}, difference "
+               f"{row['diff']:+.1f}")
     if math.isnan(row["p"]):
-        return (f"{what}: no difference detected with {_seeds(na, nb)} (`{a}` − `{b}` FID {numbers}; "
+        return (f"{what}: no difference detected with {_seeds(na, nb)} ({numbers}; "
                 f"{'one seed gives no interval' if min(na, nb) < 2 else 'no spread to test'}).")
     evidence = f"95% CI [{stats.fmt(row['ci_low'], 3)}, {stats.fmt(row['ci_high'], 3)}], Holm p = {row['p_holm']:.2g}"
     winner = row["winner"]
     if winner:
         loser = b if winner == a else a
-        return f"{what}: `{winner}` beats `{loser}` on FID ({numbers} for `{a}` − `{b}`; {evidence})."
-    return f"{what}: no difference detected with {_seeds(na, nb)} (`{a}` − `{b}` FID {numbers}; {evidence})."
+        return f"{what}: `{winner}` beats `{loser}` ({numbers}; {evidence})."
+    return f"{what}: no difference detected with {_seeds(na, nb)} ({numbers}; {evidence})."
 
 
 def time_line(cost: pd.DataFrame, target: float) -> str:

@@ -52,7 +52,7 @@ def test_separated_intervals_name_the_winner() -> None:
     text, pairs = text_of(curves_of({"gan": [[170.0], [180.0], [176.0]], "wgan-gp": [[90.0], [95.0], [92.0]]}))
     row = pairs.iloc[0]
     assert row["ci_high"] < 0 and row["p_holm"] < 0.05 and row["winner"] == "wgan-gp"
-    assert "`wgan-gp` beats `gan` on FID (92.3 vs 175.3, difference -83.0" in text
+    assert "`wgan-gp` beats `gan` (FID `wgan-gp` 92.3 vs `gan` 175.3, difference -83.0; 95% CI [" in text
     assert "`wgan-gp` has the lowest mean final FID (92.33, 95% CI [86.1, 98.6]" in text
     assert "over 3 seeds per setting" in text
 
@@ -71,7 +71,7 @@ def test_holm_withholds_a_win_that_one_test_alone_would_claim() -> None:
 
 def test_one_seed_has_no_interval_and_no_verdict() -> None:
     text, pairs = text_of(curves_of({"gan": [[175.0]], "wgan-gp": [[90.0]]}))
-    assert "no difference detected with 1 seed (`wgan-gp` − `gan` FID 90.0 vs 175.0, difference -85.0; one seed " \
+    assert "no difference detected with 1 seed (FID `wgan-gp` 90.0 vs `gan` 175.0, difference -85.0; one seed " \
            "gives no interval)" in text
     _, shown = final_scores(final_rows(curves_of({"gan": [[175.0]]})))
     assert shown["fid"].tolist() == ["175 [n/a (1 seed)]"]
