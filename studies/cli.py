@@ -15,6 +15,7 @@ from wgan.errors import WganbenchError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+DEBUG_ENV = "WGANBENCH_DEBUG"
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -50,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # a folder that must be writable, a full disk: say which, no traceback
         where = f" ({err.filename})" if err.filename else ""
         print(f"wganbench {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:  # noqa: BLE001 — a crash is exit 2, never 1 (a gate's regression)
+        if os.environ.get(DEBUG_ENV):
+            raise
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        print(f"wganbench {args.command}: error: {type(err).__name__}: {detail} (set {DEBUG_ENV}=1 for the "
+              "traceback)", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
