@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({err.filename})" if err.filename else ""
         print(f"wganbench {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Exception as err:
+    except Exception as err:  # a crash is exit 2, never 1 (a gate's regression)
         if os.environ.get(DEBUG_ENV):
             raise
         detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
