@@ -156,20 +156,32 @@ def test_finished_run_resumes_as_complete(runs, x_train) -> None:
     assert snapshot(run_dir) == before
 
 
-def test_corrupt_checkpoint_is_refused(runs, x_train, tmp_path) -> None:
+def test_corrupt_checkpoints_fall_back_then_are_refused(runs, x_train, tmp_path, capsys) -> None:
     import shutil
 
+    def corrupt(run_dir: Path, number: int) -> None:
+        data_file = next((run_dir / CHECKPOINT_DIR).glob(f"ckpt-{number}.data-*"))
+        data_file.write_bytes(data_file.read_bytes()[:1000])
+
     run_dir = tmp_path / "run"
-    shutil.copytree(runs["gan"][2], run_dir)
-    data_file = next((run_dir / CHECKPOINT_DIR).glob("ckpt-3.data-*"))
-    data_file.write_bytes(data_file.read_bytes()[:1000])
-    before = snapshot(run_dir)
-    with pytest.raises(WganbenchError, match="cannot restore .*ckpt-3.*--force"):
-        train("gan", steps=5, seed=1, out_dir=run_dir, data=x_train, resume=True, **FAST)
-    assert snapshot(run_dir) == before
-    summary = train("gan", steps=1, seed=1, out_dir=run_dir, data=x_train, force=True, **FAST)
-    assert summary[SUMMARY_STEPS] == 1 and len(read_history(run_dir)) == 1
-    assert sorted(p.name for p in (run_dir / SAMPLES_DIR).iterdir()) == ["latest.png", "step_000001.png"]
+    shutil.copytree(runs["gan"][2], run_dir)  # checkpoints at steps 2 and 3
+    corrupt(run_dir, 3)
+    summary = train("gan", steps=4, seed=1, out_dir=run_dir, data=x_train, resume=True, **FAST)
+    warning = capsys.readouterr().err
+    assert "cannot restore" in warning and "ckpt-3" in warning and "resumed from" in warning and "ckpt-2" in warning
+    assert summary[SUMMARY_STEPS] == 4 and [int(r["step"]) for r in read_history(run_dir)] == [1, 2, 3, 4]
+
+    broken = tmp_path / "broken"
+    shutil.copytree(runs["gan"][2], broken)
+    corrupt(broken, 2)
+    corrupt(broken, 3)
+    before = snapshot(broken)
+    with pytest.raises(WganbenchError, match="cannot restore .*ckpt-3.*nor .*ckpt-2.*--force"):
+        train("gan", steps=5, seed=1, out_dir=broken, data=x_train, resume=True, **FAST)
+    assert snapshot(broken) == before
+    summary = train("gan", steps=1, seed=1, out_dir=broken, data=x_train, force=True, **FAST)
+    assert summary[SUMMARY_STEPS] == 1 and len(read_history(broken)) == 1
+    assert sorted(p.name for p in (broken / SAMPLES_DIR).iterdir()) == ["latest.png", "step_000001.png"]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -326,7 +338,8 @@ from wgan.trainer import train
 x = load_mnist()[0][0]
 # One step of wgan without critic dropout (synchronized BatchNorm, fused clipping) on the same
 # global batch and noise.
-setting = dataclasses.replace(SETTINGS["wgan"], batch_size=32, n_critic=2, critic_dropout=0.0, width=16)
+setting = dataclasses.replace(SETTINGS["wgan"], batch_size=32, n_critic=2, critic_dropout=0.0, width=16,
+                              critic_schedule="constant")
 data = tf.data.Dataset.from_tensors((next(iter(training_data(x, 32, 2, seed=0))),
                                      tf.random.stateless_normal((32, 2, 100), seed=(1, 2))))
 out, weights = {}, None

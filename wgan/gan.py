@@ -293,6 +293,9 @@ def build_gan(setting: Setting, *, seed: int = 0, clip_impl: str | None = None,
     if distributed and impl == "numpy" and setting.lipschitz == "clip":
         raise WganbenchError("the numpy clipping round trip runs eagerly on one device; use fused or "
                              "constraint clipping with a distribution strategy")
+    if distributed and setting.critic_schedule != "constant":
+        raise WganbenchError(f"setting {setting.name!r}: the {setting.critic_schedule} critic schedule runs a graph "
+                             "loop that a distribution strategy's clipping cannot enter; use --strategy default")
     if distributed and jit_compile:
         raise WganbenchError("jit_compile is not supported with a distribution strategy")
     if setting.batch_size % strategy.num_replicas_in_sync:

@@ -7,6 +7,7 @@ Layout (docs/DESIGN.md §3 Training runs and the run directory)::
     samples/step_NNNNNN.png, samples/latest.png   8×8 grid of one fixed noise, per checkpoint
     generator.keras     the generator at the last checkpoint
     checkpoints/        tf.train.CheckpointManager checkpoints (the commit point of a save)
+    tensorboard/        TensorBoard event files: step scalars, sample grids, hparams, scores
     summary.json        written when a training session stops
 
 TensorFlow is not imported here, so the evaluators and the study layer can read run directories
@@ -34,7 +35,8 @@ GENERATOR_FILE = "generator.keras"
 SAMPLES_DIR = "samples"
 LATEST_GRID = "latest.png"
 CHECKPOINT_DIR = "checkpoints"
-RUN_ENTRIES = (CONFIG_FILE, HISTORY_FILE, SUMMARY_FILE, GENERATOR_FILE, SAMPLES_DIR, CHECKPOINT_DIR)
+TENSORBOARD_DIR = "tensorboard"
+RUN_ENTRIES = (CONFIG_FILE, HISTORY_FILE, SUMMARY_FILE, GENERATOR_FILE, SAMPLES_DIR, CHECKPOINT_DIR, TENSORBOARD_DIR)
 MAX_TO_KEEP = 2
 GRID_SIDE = 8
 GRID_PAD = 2

@@ -29,7 +29,7 @@ from tensorboard.plugins.hparams import api as hp
 from wgan import rundir
 from wgan.gan import LOGGED
 
-TENSORBOARD_DIR = "tensorboard"
+TENSORBOARD_DIR = rundir.TENSORBOARD_DIR
 SAMPLES_TAG = "samples"
 TRAIN_SCOPE = "train"
 HParamValue = str | float | int | bool
