@@ -81,6 +81,10 @@ class EvalOptions:
                 raise WganbenchError(f"unknown metric option {key!r}; expected one of: {', '.join(known)}")
         for name in METRICS:
             self.metric_options(name)  # validates the overrides' values
+        kid = self.metric_options("kid") if any(m.name == "kid" for m in self.selected()) else None
+        if kid is not None and self.n < kid.subset_size:  # say so before a study trains anything
+            raise WganbenchError(f"n={self.n} samples cannot fill KID's subsets of {kid.subset_size}; score at least "
+                                 f"{kid.subset_size} (--n), or lower --kid-subset-size, or leave KID out (--metrics)")
 
     def metric_options(self, name: str) -> Any:
         """The options instance of metric ``name``, with this evaluation's overrides applied."""

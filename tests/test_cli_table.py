@@ -53,6 +53,7 @@ CASES = [
     ("compare --seeds -1 --runs-dir {tmp}/c", 2, "each seed must be a non-negative integer"),
     ("compare --seeds a,b --runs-dir {tmp}/c", 2, "comma-separated list of int"),
     ("compare --points 0 --runs-dir {tmp}/c", 2, "points must be a positive integer"),
+    ("compare --n 600 --runs-dir {tmp}/c", 2, "n=600 samples cannot fill KID's subsets of 1000"),
     ("compare --width -16 --runs-dir {tmp}/c", 2, "width must be a non-negative integer"),
     # gate
     ("gate {tmp}/missing.json --baseline {tmp}/q.json", 2, "no such file or run directory"),

@@ -130,9 +130,11 @@ def test_bad_samples_are_named(train_images, make, message) -> None:
 
 def test_too_few_samples(train_images) -> None:
     with pytest.raises(WganbenchError, match=r"FID needs more samples than feature dimensions.*100 samples"):
-        evaluate(train_images, n=100)
+        evaluate(train_images, n=100, metrics=("fid",))
+    with pytest.raises(WganbenchError, match=r"n=700 samples cannot fill KID's subsets of 1000"):
+        evaluate(train_images, n=700)  # refused from the options, before any sample is drawn
     with pytest.raises(WganbenchError, match=r"KID needs at least subset_size=1000.*fake has 700"):
-        evaluate(train_images, n=700)
+        evaluate(train_images[:700])  # an array holding fewer samples than asked for
 
 
 def test_paths_without_a_generator(tmp_path) -> None:
