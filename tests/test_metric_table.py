@@ -45,7 +45,8 @@ TOY = Metric("toy", (Value("toy_mean", "higher", "toy ↑"),), toy_compute, ToyO
 # --- the table itself ------------------------------------------------------------------------------------
 
 def test_the_table_gives_the_report_row_in_order() -> None:
-    assert list(METRICS) == ["fid", "is", "modes", "kid", "prdc"]
+    assert list(METRICS) == ["fid", "is", "modes", "kid", "prdc", "stacked"]  # stacked: Stacked MNIST only
+    assert METRICS["stacked"].datasets == ("stacked-mnist",)
     assert ROW_KEYS == ("fid", "is_mean", "is_std", "modes_covered", "kl_uniform", "kl_test", "confident_share",
                         "kid_mean", "kid_std", "precision", "recall", "density", "coverage", "n")
     assert tuple(v.key for v in values()) == ROW_KEYS[:-1]
@@ -71,7 +72,7 @@ def test_every_entry_documents_itself() -> None:
 def test_metric_options_defaults_and_flat_names() -> None:
     defaults = {name: getattr(m.options(), f.name) for name, (m, f) in flat_options().items()}
     assert defaults == {"is_splits": 10, "modes_min_share": 0.01, "modes_confident_prob": 0.9, "kid_subsets": 100,
-                        "kid_subset_size": 1000, "prdc_k": 5, "prdc_chunk": 1024}
+                        "kid_subset_size": 1000, "prdc_k": 5, "prdc_chunk": 1024, "stacked_samples": 26000}
     options = EvalOptions(overrides={"kid_subsets": 7, "prdc_k": 3})
     assert options.metric_options("kid").subsets == 7 and options.metric_options("kid").subset_size == 1000
     assert options.metric_options("prdc").k == 3 and options.metric_options("is").splits == 10
@@ -155,6 +156,8 @@ def test_score_composes_the_selected_metrics_and_nothing_else(scored) -> None:
     assert tuple(full) == ROW_KEYS and full["n"] == 1500
     assert list(score(features, logits, reference, metrics=("kid",), **FAST)) == ["kid_mean", "kid_std", "n"]
     for name, metric in METRICS.items():
+        if "mnist" not in metric.datasets:
+            continue  # scored on Stacked MNIST only (tests/test_stacked.py)
         alone = score(features, logits, reference, metrics=(name,), **FAST)
         assert list(alone) == [*(v.key for v in metric.values), "n"]
         assert alone == {key: full[key] for key in alone}  # the same numbers as in the full row
