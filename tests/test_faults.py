@@ -56,3 +56,10 @@ def test_a_crash_before_the_rename_keeps_the_old_generator(tmp_path: Path, monke
     with pytest.raises(Crash):
         rundir.save_generator(target, Saver())
     assert target.read_bytes() == b"PK new" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_truncated_history_row_is_dropped_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / rundir.HISTORY_FILE
+    path.write_text("step,wall_time,critic_loss\n1,0.5,0.25\n2,1.0,0.5\n3,1.")  # cut off mid-row by a crash
+    assert rundir.read_history(path, 10) == [{"step": 1, "wall_time": 0.5, "critic_loss": 0.25},
+                                             {"step": 2, "wall_time": 1.0, "critic_loss": 0.5}]
