@@ -60,7 +60,7 @@ STATUS_STOPPED = "stopped"        # a caller's callback stopped training
 STATUS_DIVERGED = "diverged"      # a loss went NaN/Inf; the last good checkpoint is kept
 
 # What must match to resume a run; steps, budget, strategy and progress options may change.
-RESUME_KEYS = ("setting", "seed", "mixed_precision", "clip_impl")
+RESUME_KEYS = ("setting", "seed", "mixed_precision", "clip_impl", "dataset")
 
 
 def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> None:
