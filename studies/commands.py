@@ -95,8 +95,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _gate_arguments(parser: argparse.ArgumentParser) -> None:
     from studies.gate import GateOptions
 
-    parser.add_argument("candidate", help="a run directory, a generator.keras file, or a scores JSON "
-                        "({'setting': ..., 'scores': {...}} or a flat evaluate() row)")
+    parser.add_argument("candidate", help="a run directory, a generator.keras in one, a verdict JSON from "
+                        "--json, or with --update-baseline a folder of runs of one recipe")
     add_options(parser, GateOptions)
 
 
