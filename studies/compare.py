@@ -60,6 +60,15 @@ class CompareOptions:
     restart: bool = option(False, "delete the study's runs that were trained under another budget and start "
                            "them over")
     quiet: bool = option(False, "no progress bars")
+    workers: int | None = option(None, "runs trained at once, each in a Dask worker process of its own; 0 or 1 = one "
+                                 "after another in this process; unset = this machine's measured best "
+                                 "(studies.executor.default_workers)")
+    threads: int | None = option(None, "TensorFlow threads of each run, recorded in its config.json (part of the "
+                                 "recipe); unset = cores ÷ workers on workers, TensorFlow's choice in-process")
+    cluster: str | None = option(None, "tcp://HOST:PORT of a running Dask scheduler whose workers train the runs "
+                                 "(instead of workers started here)")
+    per_gpu: int = option(1, "runs sharing one GPU, each worker pinned to one with CUDA_VISIBLE_DEVICES (GPU "
+                          "machines only)")
 
     def __post_init__(self) -> None:
         if not self.settings:
@@ -161,8 +170,16 @@ def claim_budget(out: Path, budget: Budget, *, restart: bool) -> None:
     io.write_json(path, budget.record())
 
 
-def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str = "") -> pd.DataFrame:
-    """Train and score one (setting, seed) run segment by segment; returns its scores.csv rows."""
+def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str = "",
+                segments: int | None = None) -> pd.DataFrame:
+    """Train and score one (setting, seed) run segment by segment; returns its scores.csv rows.
+
+    ``segments`` caps the segments trained in this call: a study's executor trains one per task, so
+    a run's segments can go to different workers in order, and a lost worker costs one segment at most.
+    ``options.threads`` reaches the trainer, which records it in config.json (part of the recipe).
+    """
+    from dataclasses import replace
+
     spec = options.train_options(Path("."), 1).setting_for(setting)
     out = run_dir(options.run_root(), setting, seed)
     budget = options.budget
@@ -173,13 +190,17 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
         frame = frame[frame[STATUS] != STATUS_FAILED]  # a failed run is retried on the next compare
         io.write_text(scores_path, frame.to_csv(index=False))
     done = set(frame[TARGET]) if not frame.empty else set()
+    trained = 0
     for target in budget.targets():
         if target in done:
             continue
+        if segments is not None and trained >= segments:
+            break
         print(f"{label}{setting} seed {seed}: training to {target:g} {budget.unit}", flush=True)
         row: dict[str, Any] = {SETTING: setting, SEED: seed, TARGET: target}
         try:
-            summary = trainer.train(setting, options=options.train_options(out, target, seed))
+            train_options = replace(options.train_options(out, target, seed), threads=options.threads)
+            summary = trainer.train(setting, options=train_options)
             t0 = time.perf_counter()
             scores = evaluate(str(out), options=options.eval_options())
             print(f"{label}{setting} seed {seed}: step {summary[rundir.SUMMARY_STEPS]}, "
@@ -198,14 +219,24 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
             return _append(scores_path, {**row, STATUS: STATUS_FAILED, ERROR: f"{type(err).__name__}: {detail}"})
         frame = _append(scores_path, row)
         done.add(target)
+        trained += 1
     return frame
 
 
 def run_study(options: CompareOptions) -> pd.DataFrame:
-    """Run (or reuse) every setting × seed; returns every run's scores.csv rows."""
+    """Run (or reuse) every setting × seed; returns every run's scores.csv rows.
+
+    Every run's budget is claimed before any trains, so a refused run stops the study before it
+    costs anything. :mod:`studies.executor` then trains the segments left: in this process, or in
+    parallel on Dask workers (``workers``, ``cluster``); the scores do not depend on which.
+    """
+    from studies import executor  # executor imports this module
+
+    executor.check(options)
     runs = [(s, seed) for seed in options.seeds for s in options.settings]
-    frames = [compare_run(s, seed, options, label=f"[{i}/{len(runs)}] ") for i, (s, seed) in enumerate(runs, 1)]
-    return pd.concat(frames, ignore_index=True)
+    for setting, seed in runs:
+        claim_budget(run_dir(options.run_root(), setting, seed), options.budget, restart=options.restart)
+    return pd.concat(executor.execute(options, runs), ignore_index=True)
 
 
 def study_meta(options: CompareOptions) -> dict[str, Any]:
