@@ -20,6 +20,7 @@ from typing import Any
 from evaluators.metrics import values
 from studies.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate
 from wgan import ONEDNN_ENV, io
+from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.paths import results_dir
 
@@ -36,7 +37,8 @@ def baseline_path() -> Path:
 
 
 def gated_keys() -> list[str]:
-    return [v.key for v in values() if v.gate]
+    """The gated values of the metric table on every data set (a baseline holds those its data set has)."""
+    return list(dict.fromkeys(v.key for dataset in DATASETS for v in values(dataset=dataset) if v.gate))
 
 
 def load_baseline(path: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -62,17 +64,26 @@ def _read(path: Path) -> dict[str, Any]:
     return baseline
 
 
-def baseline_entry(baseline: dict[str, Any], setting: str, path: str | os.PathLike) -> dict[str, Any]:
+def entry_key(setting: str, dataset: str = MNIST) -> str:
+    """A baseline entry's name: the setting on MNIST, ``SETTING@DATASET`` on another data set."""
+    return setting if dataset == MNIST else f"{setting}@{dataset}"
+
+
+def baseline_entry(baseline: dict[str, Any], setting: str, path: str | os.PathLike,
+                   dataset: str = MNIST) -> dict[str, Any]:
     """One setting's entry, checked: a recipe, a classifier hash, and per-seed values of the gated scores."""
+    key = entry_key(setting, dataset)
     try:
-        entry = baseline["settings"][setting]
+        entry = baseline["settings"][key]
     except KeyError:
-        raise WganbenchError(f"{path}: no baseline for setting {setting!r} (has {sorted(baseline['settings'])}); "
+        raise WganbenchError(f"{path}: no baseline for setting {key!r} (has {sorted(baseline['settings'])}); "
                              "pass --setting, or record it with --update-baseline") from None
-    where = f"{path}: baseline entry {setting!r}"
+    where = f"{path}: baseline entry {key!r}"
     if not isinstance(entry, dict):
         raise WganbenchError(f"{where} is not an object; {REFRESH}")
     scores, recipe = entry.get("scores"), entry.get("recipe")
+    if isinstance(recipe, dict):
+        recipe.setdefault("dataset", MNIST)  # entries recorded before Stacked MNIST are plain MNIST's
     if not isinstance(scores, dict) or not scores:
         raise WganbenchError(f"{where} has no 'scores'; {REFRESH}")
     if not isinstance(recipe, dict) or not isinstance(entry.get("classifier_hash"), str):

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from wgan import rundir
+from wgan.data import MNIST
 from wgan.errors import WganbenchError
 
 # The recipe: what must equal the baseline's for a comparison to mean anything. Training keys come from
 # the run directory, evaluation keys from the gate's options (or a scores JSON's own recipe).
-TRAIN_KEYS = ("setting", "steps", "width", "batch_size", "mixed_precision", "jit_compile")
+TRAIN_KEYS = ("setting", "dataset", "steps", "width", "batch_size", "mixed_precision", "jit_compile")
 EVAL_KEYS = ("n", "eval_seed")
 RECIPE_KEYS = (*TRAIN_KEYS, *EVAL_KEYS)
 SEED = "seed"  # recorded, never compared: the baseline's spread is over seeds
@@ -82,7 +83,8 @@ def from_run(run: Path, source: Path | None = None) -> Candidate:
     config, summary = _read_json(config_path, rundir.CONFIG_FILE), _read_json(summary_path, rundir.SUMMARY_FILE)
     try:
         setting = config["setting"]
-        recipe = {"setting": setting["name"], "steps": summary[rundir.SUMMARY_STEPS], "width": setting["width"],
+        recipe = {"setting": setting["name"], "dataset": config.get("dataset", MNIST),
+                  "steps": summary[rundir.SUMMARY_STEPS], "width": setting["width"],
                   "batch_size": setting["batch_size"], "mixed_precision": config.get("mixed_precision"),
                   "jit_compile": bool(config.get("jit_compile", False)), SEED: config["seed"]}
         seconds = summary.get(rundir.SUMMARY_WALL_SECONDS)
@@ -138,7 +140,7 @@ def score(candidate: Candidate, *, n: int, eval_seed: int) -> dict[str, float]:
     from evaluators import evaluate
 
     try:
-        row = evaluate(str(candidate.path), n=n, seed=eval_seed)
+        row = evaluate(str(candidate.path), n=n, seed=eval_seed, dataset=candidate.recipe.get("dataset", MNIST))
     except WganbenchError as err:
         raise WganbenchError(f"{candidate.path}: cannot score the candidate: {err}") from None
     except (KeyboardInterrupt, SystemExit):

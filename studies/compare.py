@@ -22,12 +22,18 @@ import pandas as pd
 from evaluators import evaluate
 from evaluators.options import EvalOptions
 from wgan import checks, io, rundir, trainer
+from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.options import option
 from wgan.paths import results_dir
 from wgan.settings import SETTINGS, get_setting
+from wgan.tensorboard import log_scores, tensorboard_dir
 
-DEFAULT_BUDGET_SECONDS = 540.0
+# The main job's budget: 4 settings × 3 seeds × 8 scored points fit 45 minutes of a fresh 2-core clone
+# (install and classifier included) on two Dask workers (docs/DESIGN.md §6 The default study).
+DEFAULT_BUDGET_SECONDS = 150.0
+DEFAULT_SETTINGS = ("gan", "wgan-seed", "wgan", "wgan-gp")
+DEFAULT_SEEDS = (0, 1, 2)
 
 # Row keys of scores.csv besides the evaluator's own.
 SETTING, SEED, TARGET, STEP, WALL_S, IMAGES_PER_S, STATUS, ERROR = (
@@ -41,12 +47,12 @@ BUDGET_FILE = "budget.json"
 class CompareOptions:
     """A comparison study; every field is a `wganbench compare` flag. Checked before any training."""
 
-    settings: tuple[str, ...] = option(("gan", "wgan-gp"), f"settings to compare, among {', '.join(SETTINGS)}")
-    seeds: tuple[int, ...] = option((0,), "seeds of every setting")
+    settings: tuple[str, ...] = option(DEFAULT_SETTINGS, f"settings to compare, among {', '.join(SETTINGS)}")
+    seeds: tuple[int, ...] = option(DEFAULT_SEEDS, "seeds of every setting")
     steps: int | None = option(None, "equal budget in generator steps per run (instead of --budget-seconds)")
     budget_seconds: float | None = option(None, f"equal budget in seconds of training per run (default "
                                           f"{DEFAULT_BUDGET_SECONDS:g} unless --steps)")
-    points: int = option(4, "scored checkpoints per run")
+    points: int = option(8, "scored checkpoints per run (the loss-vs-FID correlation needs at least 8)")
     n: int = option(5000, "generated samples per score (the FID reference is always the 10,000 test images)")
     width: int | None = option(16, "narrowest feature map of both networks; 0 = each setting's own (the "
                                "notebook's 64)")
@@ -54,8 +60,12 @@ class CompareOptions:
                                     "(gan and wgan-seed 256, wgan and wgan-gp 64)")
     jit_compile: bool = option(False, "compile the train step with XLA")
     mixed_precision: str | None = option(None, "train in bfloat16 mixed precision", choices=("bfloat16",))
-    out_dir: str | None = option(None, "where the report goes (default: <results>/compare)")
-    runs_dir: str | None = option(None, "where run directories go (default: <results>/runs/compare)")
+    dataset: str = option(MNIST, "data set every run trains on and is scored on: MNIST, or Stacked MNIST "
+                          "(1,000 three-digit modes)", choices=DATASETS)
+    out_dir: str | None = option(None, "where the report goes (default: <results>/main, or "
+                                 "<results>/main-stacked-mnist)")
+    runs_dir: str | None = option(None, "where run directories go (default: <results>/runs/main, or "
+                                  "<results>/runs/main-stacked-mnist)")
     target_fid: float = option(150.0, "the FID of the 'time to reach' column")
     restart: bool = option(False, "delete the study's runs that were trained under another budget and start "
                            "them over")
@@ -99,18 +109,23 @@ class CompareOptions:
         budget = self.budget
         return trainer.TrainOptions(out_dir=str(out), seed=seed, resume=True, quiet=self.quiet, width=self.width,
                                     batch_size=self.batch_size, jit_compile=self.jit_compile,
-                                    mixed_precision=self.mixed_precision,
+                                    mixed_precision=self.mixed_precision, dataset=self.dataset,
+                                    threads=self.threads,
                                     steps=int(target) if budget.unit == "steps" else None,
                                     budget_seconds=float(target) if budget.unit == "s" else None)
 
     def eval_options(self) -> EvalOptions:
-        return EvalOptions(n=self.n)
+        return EvalOptions(n=self.n, dataset=self.dataset)
 
     def report_dir(self) -> Path:
-        return Path(self.out_dir) if self.out_dir else results_dir() / "compare"
+        return Path(self.out_dir) if self.out_dir else results_dir() / self._default_name()
 
     def run_root(self) -> Path:
-        return Path(self.runs_dir) if self.runs_dir else results_dir() / "runs" / "compare"
+        return Path(self.runs_dir) if self.runs_dir else results_dir() / "runs" / self._default_name()
+
+    def _default_name(self) -> str:
+        """The main job's own folders (git-ignored): it never rewrites a committed study."""
+        return "main" if self.dataset == MNIST else f"main-{self.dataset}"
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,10 @@ def claim_budget(out: Path, budget: Budget, *, restart: bool) -> None:
     io.write_json(path, budget.record())
 
 
+def stacked_text(scores: dict[str, Any]) -> str:
+    return f", modes {scores['stacked_modes']:g} of 1000" if "stacked_modes" in scores else ""
+
+
 def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str = "",
                 segments: int | None = None) -> pd.DataFrame:
     """Train and score one (setting, seed) run segment by segment; returns its scores.csv rows.
@@ -178,8 +197,6 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
     a run's segments can go to different workers in order, and a lost worker costs one segment at most.
     ``options.threads`` reaches the trainer, which records it in config.json (part of the recipe).
     """
-    from dataclasses import replace
-
     spec = options.train_options(Path("."), 1).setting_for(setting)
     out = run_dir(options.run_root(), setting, seed)
     budget = options.budget
@@ -199,12 +216,13 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
         print(f"{label}{setting} seed {seed}: training to {target:g} {budget.unit}", flush=True)
         row: dict[str, Any] = {SETTING: setting, SEED: seed, TARGET: target}
         try:
-            train_options = replace(options.train_options(out, target, seed), threads=options.threads)
-            summary = trainer.train(setting, options=train_options)
+            summary = trainer.train(setting, options=options.train_options(out, target, seed))
             t0 = time.perf_counter()
             scores = evaluate(str(out), options=options.eval_options())
+            log_scores(tensorboard_dir(out), summary[rundir.SUMMARY_STEPS], scores)
             print(f"{label}{setting} seed {seed}: step {summary[rundir.SUMMARY_STEPS]}, "
-                  f"FID {scores['fid']:.2f}, IS {scores['is_mean']:.2f}, modes {scores['modes_covered']} "
+                  f"FID {scores['fid']:.2f}, IS {scores['is_mean']:.2f}, digits {scores['modes_covered']}"
+                  f"{stacked_text(scores)} "
                   f"(scored in {time.perf_counter() - t0:.1f}s)", flush=True)
             history = pd.read_csv(out / rundir.HISTORY_FILE)
             images = len(history) * spec.batch_size * spec.n_critic

@@ -20,6 +20,7 @@ from studies.compare import ERROR, SEED, SETTING, STATUS, STATUS_FAILED, STEP, T
 from studies.figures import band_plot, class_histograms, loss_curves, sample_grids, sample_strips, w_and_fid
 from studies.findings import findings, noise_fid
 from studies.html import MISSING, render_html
+from studies.published import PUBLISHED_STACKED
 from studies.rundata import MIN_POINTS, FinalSamples, loss_correlation, noise_sources
 from studies.tables import (
     FID,
@@ -33,19 +34,25 @@ from studies.tables import (
     score_columns,
 )
 from wgan import io
+from wgan.data import DATASET_NAMES, MNIST, STACKED_MNIST
 from wgan.errors import WganbenchError
 
-TITLE = "wganbench: GAN vs WGAN settings on MNIST"
 FINDINGS_TITLE = "What the numbers show"
 __all__ = ["final_rows", "final_scores", "findings", "ranking", "score_columns", "write_report"]
 
 
+def _title(meta: dict[str, Any]) -> str:
+    return f"wganbench: GAN vs WGAN settings on {DATASET_NAMES[meta.get('dataset', MNIST)]}"
+
+
 def _intro(meta: dict[str, Any]) -> str:
+    stacked = meta.get("dataset", MNIST) == STACKED_MNIST
+    channels = " (each channel of a sample scored as one digit)" if stacked else ""
     budget = f"{meta['steps']} generator steps" if meta["steps"] else f"{meta['budget_seconds']:g} s of training"
     return (f"Settings {', '.join(meta['settings'])}; seeds {', '.join(map(str, meta['seeds']))}; an equal budget "
             f"of {budget} per run at batch {meta['batch_size']}, models at width {meta['width']} (the notebook's "
             f"is 64), scored at {meta['points']} checkpoints on {meta['n']:,} samples each against the 10,000 "
-            f"MNIST test images; {meta['mixed_precision']}{', XLA' if meta['jit_compile'] else ''} on "
+            f"MNIST test images{channels}; {meta['mixed_precision']}{', XLA' if meta['jit_compile'] else ''} on "
             f"{platform.processor() or platform.machine()} (CPU). Scores use the suite's own MNIST classifier; FID "
             "is in its feature space, so compare it within this suite, not with Inception-FID values. Intervals "
             "are 95% t intervals over seeds; comparisons are Welch t-tests, Holm-corrected over the pairs.")
@@ -60,9 +67,9 @@ def _shown_correlation(correlation: pd.DataFrame) -> pd.DataFrame:
         columns={"shown": "Spearman ρ vs FID, mean [95% CI]", "w_estimate": "critic's estimate"})
 
 
-def _markdown(intro: str, lines: list[str], sections: list[tuple[str, pd.DataFrame]],
+def _markdown(title: str, intro: str, lines: list[str], sections: list[tuple[str, pd.DataFrame]],
               figures: list[tuple[str, Path]]) -> str:
-    md = [f"# {TITLE}", "", intro, "", f"## {FINDINGS_TITLE}", ""] + [f"- {line}" for line in lines] + [""]
+    md = [f"# {title}", "", intro, "", f"## {FINDINGS_TITLE}", ""] + [f"- {line}" for line in lines] + [""]
     for title, table in sections:
         shown = table.astype(object).where(table.notna(), MISSING)  # NaN as the HTML page shows it
         md += [f"## {title}", "", shown.to_markdown(index=False, floatfmt=".4g"), ""]
@@ -87,7 +94,7 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
     pairs = comparisons(final)
     cost = cost_table(curves, final, target)
     rank = ranking(stats)
-    samples = samples or FinalSamples(Path(runs_dir), meta["n"])
+    samples = samples or FinalSamples(Path(runs_dir), meta["n"], meta.get("dataset", MNIST))
     spread = noise_sources(final, samples)
     per_run_rho, correlation = loss_correlation(curves, Path(runs_dir))
     failures = curves[curves[STATUS] == STATUS_FAILED].reindex(columns=[SETTING, SEED, TARGET, ERROR])
@@ -121,12 +128,15 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
                  _shown_noise(spread)),
                 (f"Does the loss mean something (at least {MIN_POINTS} scored points per run)",
                  _shown_correlation(correlation))]
+    if meta.get("dataset", MNIST) == STACKED_MNIST:
+        sections.append(("Published Stacked MNIST results (other models, budgets and classifiers: they place "
+                         "these numbers, they do not rank them)", PUBLISHED_STACKED))
     if not failures.empty:
         sections.append(("Failed runs", failures))
     intro = _intro(meta)
     lines = findings(stats, cost, target, pairs=pairs, spread=spread, correlation=correlation, noise=noise_fid())
-    written.append(io.write_text(out_dir / "report.md", _markdown(intro, lines, sections, figures)))
+    written.append(io.write_text(out_dir / "report.md", _markdown(_title(meta), intro, lines, sections, figures)))
     best = {**best_columns(), "images_per_s": "max", f"s_to_fid_{target:g}": "min"}
-    page = render_html(TITLE, intro, lines, sections, figures, best=best, findings_title=FINDINGS_TITLE)
+    page = render_html(_title(meta), intro, lines, sections, figures, best=best, findings_title=FINDINGS_TITLE)
     written.append(io.write_text(out_dir / "report.html", page))
     return written

@@ -18,6 +18,7 @@ from studies import stats
 from studies.compare import SEED, SETTING, STATUS, STATUS_OK, STEP, run_dir
 from studies.tables import FID
 from wgan import rundir
+from wgan.data import CHANNELS, MNIST
 from wgan.errors import WganbenchError
 from wgan.settings import get_setting
 
@@ -126,24 +127,28 @@ class FinalSamples:
     features is the run's last scored FID when ``n`` is the study's.
     """
 
-    def __init__(self, runs_dir: Path, n: int) -> None:
+    def __init__(self, runs_dir: Path, n: int, dataset: str = MNIST) -> None:
         from evaluators.classifier import load_classifier
         from evaluators.options import EvalOptions
         from evaluators.prdc import PRDCOptions
         from evaluators.reference import reference_stats
 
         self.runs_dir, self.n, self.seed = runs_dir, n, EvalOptions.seed
+        # On Stacked MNIST each channel is one digit image, as evaluate() reads it; n channel images.
+        self.options = EvalOptions(n=n, dataset=dataset, metrics=("fid",))
         self.classifier = load_classifier()
         self.reference = reference_stats(EvalOptions.reference, k=PRDCOptions.k, classifier=self.classifier)
         self._cache: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def get(self, setting: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        from evaluators.suite import generate, load_source
+        from evaluators.suite import classify, generate, load_source, samples_needed
 
         key = (setting, int(seed))
         if key not in self._cache:
-            samples = generate(load_source(run_dir(self.runs_dir, setting, seed)), self.n, seed=self.seed)
-            self._cache[key] = self.classifier.features_and_logits(samples)
+            source = load_source(run_dir(self.runs_dir, setting, seed))
+            samples = generate(source, samples_needed(self.options), seed=self.seed,
+                               channels=CHANNELS[self.options.dataset])
+            self._cache[key] = classify(samples, self.classifier, self.options)[:2]
         return self._cache[key]
 
     def fid_boot_std(self, setting: str, seed: int, resamples: int = BOOT_RESAMPLES) -> float:

@@ -12,9 +12,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from evaluators.metrics import values
+from evaluators.metrics import value, values
 from studies import stats
 from studies.compare import IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET, WALL_S
+from wgan.data import DATASETS
 from wgan.errors import WganbenchError
 from wgan.settings import get_setting
 
@@ -34,14 +35,15 @@ PAIRS: dict[tuple[str, str], str] = {
 
 
 def score_columns() -> list[str]:
-    """Every quality value of the metric table (spreads left out), in the table's order."""
-    return [v.key for v in values() if v.better is not None]
+    """Every quality value of the metric table on any data set (spreads left out), in the table's order."""
+    keys = [v.key for dataset in DATASETS for v in values(dataset=dataset) if v.better is not None]
+    return list(dict.fromkeys(keys))
 
 
 def best_columns() -> dict[str, str]:
     """Which way is best for each score column, from the metric table (``render_html``'s ``best``)."""
     best = {}
-    for v in values():
+    for v in (value(key) for key in score_columns()):
         if v.better is not None:
             how = "min" if v.better == "lower" else "max"
             best.update({v.key: how, f"{v.key}_mean": how})

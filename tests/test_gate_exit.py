@@ -44,11 +44,11 @@ def fake_scoring(monkeypatch):
 
 
 def make_run(folder: Path, seed: int, scores: dict, *, setting: str = "gan", steps: int = 100, width: int = 16,
-             batch: int = 64) -> Path:
+             batch: int = 64, dataset: str | None = None) -> Path:
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps({
         "setting": {"name": setting, "width": width, "batch_size": batch}, "seed": seed, "steps": steps,
-        "mixed_precision": None, "jit_compile": False}))
+        "mixed_precision": None, "jit_compile": False, **({"dataset": dataset} if dataset else {})}))
     (folder / "summary.json").write_text(json.dumps({"steps": steps, "wall_seconds": 12.5, "status": "complete"}))
     (folder / "scores.json").write_text(json.dumps(scores))
     return folder
@@ -82,12 +82,34 @@ def assert_one_error_line(err: str, *words: str) -> None:
 def test_recorded_baseline_holds_spread_recipe_and_environment(baseline: Path):
     entry = json.loads(baseline.read_text())["settings"]["gan"]
     assert entry["seeds"] == [0, 1, 2]
-    assert entry["recipe"] == {"setting": "gan", "steps": 100, "width": 16, "batch_size": 64, "mixed_precision": None,
+    assert entry["recipe"] == {"setting": "gan", "dataset": "mnist", "steps": 100, "width": 16, "batch_size": 64,
+                               "mixed_precision": None,
                                "jit_compile": False, "n": 10000, "eval_seed": 0}
     assert entry["scores"]["fid"] == {"mean": 160.0, "std": 10.0, "values": [150.0, 160.0, 170.0]}
     assert "n" not in entry["scores"]
     assert entry["classifier_hash"] == HASH and entry["environment"] == ENV
     assert entry["train_seconds"] == [12.5] * 3
+
+
+def test_stacked_mnist_runs_have_their_own_entry(baseline: Path, tmp_path: Path, capsys):
+    """A Stacked MNIST baseline is kept beside MNIST's (``gan@stacked-mnist``); each candidate meets its own."""
+    stacked = [{**s, "stacked_modes": m, "stacked_kl": 0.5} for s, m in zip(SCORES, (700, 720, 710))]
+    for seed, scores in enumerate(stacked):
+        make_run(tmp_path / "stacked" / f"s{seed}", seed, scores, dataset="stacked-mnist")
+    assert main(["gate", str(tmp_path / "stacked"), "--baseline", str(baseline), "--update-baseline"]) == 0
+    entries = json.loads(baseline.read_text())["settings"]
+    assert set(entries) == {"gan", "gan@stacked-mnist"}
+    assert entries["gan@stacked-mnist"]["recipe"]["dataset"] == "stacked-mnist"
+    assert entries["gan@stacked-mnist"]["scores"]["stacked_modes"]["values"] == [700, 720, 710]
+    good = make_run(tmp_path / "good", 5, stacked[1], dataset="stacked-mnist")
+    assert run_gate(capsys, str(good), "--baseline", str(baseline))[0] == gate.EXIT_PASS
+    # A collapse to far fewer modes than the seeds' spread allows is a regression.
+    collapsed = make_run(tmp_path / "collapsed", 6, {**stacked[1], "stacked_modes": 300}, dataset="stacked-mnist")
+    code, out, _ = run_gate(capsys, str(collapsed), "--baseline", str(baseline))
+    assert code == gate.EXIT_REGRESSION and "stacked_modes" in out
+    code, _, err = run_gate(capsys, str(good), "--baseline", str(baseline), "--dataset", "mnist")
+    assert code == 2
+    assert_one_error_line(err, "stacked-mnist", "--dataset mnist")
 
 
 def test_pass_on_a_rerun_and_on_another_seed(baseline: Path, tmp_path: Path, capsys):
@@ -240,7 +262,7 @@ def test_junit_xml_one_testcase_per_gated_metric(baseline: Path, tmp_path: Path,
     code, *_ = run_gate(capsys, str(make_run(tmp_path / "w", 3, WORSE)), "--baseline", str(baseline),
                         "--junit-xml", str(report))
     cases = ET.parse(report).getroot().findall("./testsuite/testcase")
-    assert code == 1 and [c.get("name") for c in cases] == bl.gated_keys()
+    assert code == 1 and [c.get("name") for c in cases] == [k for k in bl.gated_keys() if k in SCORES[0]]
     assert {c.get("name") for c in cases if c.find("failure") is not None} == {"fid"}
     assert all(c.get("classname") == "quality.gan" for c in cases)
     code, *_ = run_gate(capsys, str(tmp_path / "missing"), "--baseline", str(baseline), "--junit-xml", str(report))

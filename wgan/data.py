@@ -262,6 +262,7 @@ def run(args) -> int:
 
 MNIST, STACKED_MNIST = "mnist", "stacked-mnist"
 DATASETS = (MNIST, STACKED_MNIST)
+DATASET_NAMES = {MNIST: "MNIST", STACKED_MNIST: "Stacked MNIST"}
 CHANNELS = {MNIST: 1, STACKED_MNIST: 3}   # image channels of each data set
 STACKED_DIGITS = 3                        # digits per Stacked MNIST image: R, G, B
 STACKED_MODES = 10 ** STACKED_DIGITS      # 1,000 three-digit combinations
