@@ -39,11 +39,11 @@ from wgan.errors import WganbenchError
 
 Run = tuple[str, int]
 
-# Workers per core when nobody says. Measured on the 2-core development machine (shared, load 7-11),
-# steps/s of width-16 runs at their own batch, one run × 2 threads against two runs at once × 1
-# thread each (summed), two rounds: gan 6.3 and 3.5 against 2.4 and 2.9; wgan-gp 3.7 and 3.4 against
-# 4.3 and 2.3. A run wants two threads: one worker per two cores (in-process on 2 cores).
-WORKERS_PER_CORE = 0.5
+# Workers per core when nobody says: one run per core, one TensorFlow thread each. Measured on the 2-core
+# development machine, steps/s summed over runs, width 16: two runs × 1 thread against one run × 2 threads
+# gave 1.37× for gan and 1.03× for wgan-gp (issue 16's table), and a study on a seconds budget runs its
+# runs' budgets side by side, halving its wall-clock (results/bench.md, group `study`).
+WORKERS_PER_CORE = 1.0
 # The notebook's model, trained where it is affordable (a GPU): width 64 at batch 256.
 GPU_WIDTH, GPU_BATCH_SIZE = 64, 256
 # What a Dask Nanny sets in its own process before it spawns a worker: BLAS threads capped at 1
