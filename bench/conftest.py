@@ -31,6 +31,8 @@ SCALE_ENV = "WGANBENCH_BENCH_SCALE"
 SCALE_OPTION = "--bench-scale"
 DEFAULT_SCALE = "default"
 LOAD_AT_START = pytest.StashKey[tuple[float, float, float]]()
+MATMUL_PEAK = pytest.StashKey[float]()
+FLOPS_COUNT_BATCH = 16  # FLOPs per image do not depend on the batch: count on a small, quick trace
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         "loadavg_at_start": list(config.stash.get(LOAD_AT_START, ())),
         "loadavg_at_end": list(os.getloadavg()),
         "bench_scale": scale_from(config).name,
+        # The float32 matrix-multiply rate the train_step rows' GFLOP/s are read against (when they ran).
+        "matmul_peak_gflops": config.stash.get(MATMUL_PEAK, None),
     })
 
 
@@ -205,6 +209,32 @@ def paired_overhead_pct(target_times: list[float], reference_times: list[float])
     """
     diffs = [t - r for t, r in zip(target_times, reference_times, strict=True)]
     return 100.0 * statistics.median(diffs) / statistics.median(reference_times)
+
+
+@pytest.fixture(scope="session")
+def matmul_peak(pytestconfig: pytest.Config) -> float:
+    """This machine's float32 matmul GFLOP/s (:func:`bench.factories.matmul_peak_gflops`), measured once."""
+    from bench.factories import matmul_peak_gflops
+
+    pytestconfig.stash[MATMUL_PEAK] = matmul_peak_gflops()
+    return pytestconfig.stash[MATMUL_PEAK]
+
+
+@pytest.fixture(scope="session")
+def flops_per_image() -> Callable[[str], float]:
+    """``flops_per_image(setting)``: useful FLOPs of an iteration per real image consumed, counted once."""
+    from bench.factories import step_flops
+    from wgan.settings import get_setting
+
+    cache: dict[str, float] = {}
+
+    def get(setting: str) -> float:
+        if setting not in cache:
+            images = FLOPS_COUNT_BATCH * get_setting(setting).n_critic
+            cache[setting] = step_flops(setting, FLOPS_COUNT_BATCH) / images
+        return cache[setting]
+
+    return get
 
 
 @pytest.fixture(scope="session")

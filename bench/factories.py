@@ -6,6 +6,7 @@ thing the benchmarks time, plus the real MNIST batch it runs on.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -66,6 +67,39 @@ def make_step(setting: str | Setting, *, batch_size: int | None = None, clip_imp
 
     step.gan = gan  # benchmarks assert on the model the step trains (e.g. the clipped critic)
     return step, real_batch(setting.batch_size, setting.n_critic, seed=seed)
+
+
+def step_flops(setting: str | Setting, batch_size: int) -> float:
+    """Useful FLOPs of one training iteration of ``setting`` at ``batch_size``, counted from the model.
+
+    TensorFlow's profiler sums the registered FLOPs (convolutions, their two gradients, matrix
+    products, bias adds) of the traced ``train_step`` graph. A critic schedule's graph loop would hide
+    its body from the count, so the step is counted with the constant schedule: the same n_critic
+    updates, unrolled. Divide by batch × n_critic for FLOPs per real image consumed. The notebook's
+    eager step does the wgan-seed step's arithmetic (tests/test_update_order.py).
+    """
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    setting = replace(get_setting(setting), batch_size=batch_size, critic_schedule="constant")
+    gan = build_gan(setting)
+    graph = tf.function(gan.train_step).get_concrete_function(real_batch(batch_size, setting.n_critic)).graph
+    options = {**option_builder.ProfileOptionBuilder.float_operation(), "output": "none"}
+    return float(model_analyzer.profile(graph, options=options).total_float_ops)
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+    """This machine's float32 matrix-multiply rate with TensorFlow's threads: the best of ``repeats``
+    n×n products, in GFLOP/s (2n³ FLOPs each); the ceiling a training step's GFLOP/s is read against."""
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    matmul = tf.function(tf.linalg.matmul)
+    matmul(a, b).numpy()  # trace and warm the thread pool
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
 
 
 def make_clip_call(impl: str = DEFAULT_CLIP_IMPL, *, clip_value: float = NOTEBOOK_CLIP,

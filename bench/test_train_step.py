@@ -8,7 +8,10 @@ batches), and with XLA (``jit_compile``) in float32 and bfloat16 mixed precision
 AVX-512 BF16 or AMX, TensorFlow has no fast bfloat16 kernels and that step is many times slower
 than float32.
 
-images/s counts real images the critic consumes: batch × n_critic per iteration. The report's
+images/s counts real images the critic consumes: batch × n_critic per iteration. Each row also
+reports the iteration's useful FLOPs per such image (counted from the traced graph by
+:func:`bench.factories.step_flops`), the GFLOP/s achieved, and that as a percentage of this
+machine's float32 matrix-multiply rate (``matmul_peak_gflops`` in the machine info). The report's
 speed-up divides images/s by the notebook row's at the same batch; the ``wgan-seed`` variants also
 carry ``speedup_paired``, measured against the notebook step run in the setup of every round.
 """
@@ -72,7 +75,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("case", all_cases, ids=[c.id for c in all_cases])
 
 
-def test_train_step(benchmark, bench_scale, train_steps, case: Case) -> None:
+def test_train_step(benchmark, bench_scale, train_steps, flops_per_image, matmul_peak, case: Case) -> None:
     if case.variant == NOTEBOOK_VARIANT:
         step, batch = train_steps(case.setting, case.batch, notebook=True)
     else:
@@ -97,6 +100,10 @@ def test_train_step(benchmark, bench_scale, train_steps, case: Case) -> None:
                                 batch=case.batch, precision=case.precision)
     times = round_times(benchmark)
     if times:
-        benchmark.extra_info["images_per_s"] = images / statistics.median(times)
+        rate = images / statistics.median(times)
+        # The notebook's step does the wgan-seed step's arithmetic; bfloat16 does the same FLOPs.
+        flops = flops_per_image(case.setting)
+        benchmark.extra_info.update(images_per_s=rate, gflop_per_image=flops / 1e9, gflops=rate * flops / 1e9,
+                                    pct_of_peak=100 * rate * flops / 1e9 / matmul_peak)
     if times and reference:
         benchmark.extra_info["speedup_paired"] = statistics.median(reference_times) / statistics.median(times)

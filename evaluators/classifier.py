@@ -27,6 +27,7 @@ import numpy as np
 
 from evaluators.forward import batched, compiled_forward
 from wgan import ONEDNN_ENV
+from wgan.console import UNKNOWN_ATTRIBUTE_LINE, repeats_dropped
 from wgan.data import FILES, IMAGE_SHAPE, load_mnist, scale_images
 from wgan.errors import WganbenchError
 from wgan.io import atomic_write
@@ -136,8 +137,9 @@ def train(config: ClassifierConfig, *, verbose: bool = True) -> tuple[object, di
     if verbose:
         print(f"training the MNIST classifier for the metrics ({config.epochs} epochs, once: later runs load it "
               "from the cache) ...", flush=True)
-    model.fit(scale_images(x_train), y_train, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
-              verbose=0, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=report)])
+    with repeats_dropped(dropped=(UNKNOWN_ATTRIBUTE_LINE,)):  # a harmless TensorFlow ERROR line (wgan.console)
+        model.fit(scale_images(x_train), y_train, batch_size=config.batch_size, epochs=config.epochs,
+                  shuffle=True, verbose=0, callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=report)])
     seconds = time.perf_counter() - start
     test_accuracy = Classifier(model, "", {}).accuracy(x_test, y_test)
     if verbose:

@@ -21,7 +21,8 @@ NOTEBOOK_VARIANT = "notebook"
 # speedup_paired: images/s over the notebook step timed alternately in the same rounds (train_step);
 # reference_ms: the unclipped step the overhead is relative to (clipping); the quality group's
 # steps, gate verdict and FID; goal_s: the evaluators' time goal.
-INFO_COLUMNS = ["setting", "variant", "clip_impl", "batch", "precision", "images_per_s", "speedup_paired",
+INFO_COLUMNS = ["setting", "variant", "clip_impl", "batch", "precision", "images_per_s", "gflop_per_image",
+                "gflops", "pct_of_peak", "speedup_paired",
                 "overhead_pct", "reference_ms", "steps", "score_fid", "score_modes_covered", "gate", "n",
                 "generator_width", "goal_s"]
 
@@ -58,6 +59,11 @@ def _speedups(frame: pd.DataFrame) -> pd.Series:
 _ONEDNN_STATE = {"1": "on", "true": "on", "0": "off", "false": "off"}
 
 
+def _peak(machine: dict) -> str:
+    peak = machine.get("matmul_peak_gflops")
+    return f"{peak:.0f} GFLOP/s" if isinstance(peak, (int, float)) else "not measured"
+
+
 def render(frame: pd.DataFrame, machine: dict) -> str:
     """Markdown: a header naming the machine, then one table per group with the empty columns dropped."""
     lines = ["# wganbench benchmark report", "",
@@ -65,8 +71,9 @@ def render(frame: pd.DataFrame, machine: dict) -> str:
              f"{machine.get('cpu', {}).get('count', '?')} CPUs; TensorFlow {machine.get('tensorflow', '?')}, "
              f"Keras {machine.get('keras', '?')}, oneDNN kernels "
              f"{_ONEDNN_STATE.get(str(machine.get('tf_enable_onednn_opts')).lower(), 'at their default')}. "
-             "Times in ms (median, IQR); images/s = real images "
-             "consumed by the critic per second.", ""]
+             f"Float32 matrix-multiply rate {_peak(machine)}. Times in ms (median, IQR); images/s = real images "
+             "consumed by the critic per second; gflops = the step's useful FLOPs per second, pct_of_peak = "
+             "that over the matrix-multiply rate.", ""]
     for group, table in frame.groupby("group", sort=False):
         table = table.drop(columns="group").dropna(axis=1, how="all")
         lines += [f"## {group}", "", table.to_markdown(index=False, floatfmt=".3g"), ""]

@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -34,10 +33,10 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from studies import compare
 from studies.compare import CompareOptions
+from studies.study_progress import Progress, Run
 from wgan import checks
+from wgan.console import BANNER_SHOWN_ENV
 from wgan.errors import WganbenchError
-
-Run = tuple[str, int]
 
 # Workers per core when nobody says: one run per core, one TensorFlow thread each. Measured on the 2-core
 # development machine, steps/s summed over runs, width 16: two runs × 1 thread against one run × 2 threads
@@ -119,16 +118,19 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
     progress = Progress(options, runs)
     pending = progress.pending()
     env = {name: os.environ.get(name) for name in NANNY_ENV}  # before a Nanny changes them
+    os.environ[BANNER_SHOWN_ENV] = "1"  # workers and their segments: this process showed TensorFlow's banner
     workers = options.workers
     if workers is None and not options.cluster:
         workers = default_workers(cores(), _gpus(), options.per_gpu)
     if not pending:
         print(f"study: nothing to train; all {len(runs)} runs are scored", flush=True)
     elif options.cluster:
+        prepare_evaluation(options)
         _on_cluster(options, progress, env)
     elif workers is not None and workers > 1:
         # Threads follow the workers asked for, not the runs left: the recipe does not change.
         threads = options.threads or default_threads(cores(), workers)
+        prepare_evaluation(options)
         try:
             _on_local_cluster(options, progress, min(workers, len(pending)), threads, env)
         finally:
@@ -139,6 +141,17 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
             while progress.record(run, compare.compare_run(*run, options, label=progress.label(run), segments=1)):
                 pass
     return [compare.read_scores(compare.run_dir(options.run_root(), *run) / compare.SCORES_FILE) for run in runs]
+
+
+def prepare_evaluation(options: CompareOptions) -> None:
+    """Train (or load) the classifier and the reference statistics here, once, before workers start:
+    otherwise every worker that scores first on a fresh machine would train its own copy at once.
+    (Workers on other hosts of a cluster fill their own host's cache.)"""
+    from evaluators.classifier import load_classifier
+    from evaluators.reference import reference_stats
+
+    eval_options = options.eval_options()
+    reference_stats(eval_options.reference, k=eval_options.metric_options("prdc").k, classifier=load_classifier())
 
 
 def check(options: CompareOptions) -> None:
@@ -249,6 +262,7 @@ def run_segment(setting: str, seed: int, options: CompareOptions, label: str,
     """
     child_env = {k: v for k, v in os.environ.items() if k not in env}
     child_env.update({k: v for k, v in env.items() if v is not None})
+    child_env[BANNER_SHOWN_ENV] = "1"
     payload = pickle.dumps((setting, seed, options, label, os.getpid()))
     done = subprocess.run([sys.executable, "-m", "studies.executor"], input=payload, env=child_env, check=False)
     if done.returncode:
@@ -277,65 +291,6 @@ class PinDevice(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         if worker.name in self.devices:
             os.environ["CUDA_VISIBLE_DEVICES"] = self.devices[worker.name] or ""
-
-
-class Progress:
-    """The whole study's progress: a line per finished segment with counts and the time left.
-
-    The time left is the segments left times this session's seconds per finished segment, which
-    already reflects how many train at once.
-    """
-
-    def __init__(self, options: CompareOptions, runs: Sequence[Run]) -> None:
-        self.runs, self.targets = list(runs), options.budget.targets()
-        self.scored = {run: self._scored(compare.read_scores(compare.run_dir(options.run_root(), *run) /
-                                                             compare.SCORES_FILE)) for run in self.runs}
-        self.failed: set[Run] = set()
-        self.at_start = sum(self.scored.values())
-        self.t0 = time.perf_counter()
-
-    def _scored(self, frame: pd.DataFrame) -> int:
-        if frame.empty:
-            return 0
-        ok = set(frame.loc[frame[compare.STATUS] == compare.STATUS_OK, compare.TARGET])
-        return sum(target in ok for target in self.targets)
-
-    def pending(self) -> list[Run]:
-        return [run for run in self.runs if self.scored[run] < len(self.targets) and run not in self.failed]
-
-    def label(self, run: Run) -> str:
-        return f"[run {self.runs.index(run) + 1}/{len(self.runs)}] "
-
-    def start(self, where: str) -> None:
-        total = len(self.runs) * len(self.targets)
-        print(f"study: {len(self.runs)} runs × {len(self.targets)} segments, {self.at_start} scored before; "
-              f"training {total - self.at_start} {where}", flush=True)
-
-    def record(self, run: Run, frame: pd.DataFrame) -> bool:
-        """Record a finished segment and print its line; True while ``run`` has segments left."""
-        self.scored[run] = self._scored(frame)
-        last = frame.iloc[-1] if not frame.empty else None
-        if last is not None and last.get(compare.STATUS) == compare.STATUS_FAILED:
-            self.failed.add(run)
-            what = f"FAILED: {last.get(compare.ERROR)}"
-        else:
-            what = f"step {last[compare.STEP]:g} FID {last['fid']:.1f}" if last is not None else "no row"
-        total = len(self.runs) * len(self.targets)
-        done = sum(self.scored.values())
-        runs_done = sum(n == len(self.targets) for n in self.scored.values()) + len(self.failed)
-        failed = f", {len(self.failed)} failed" if self.failed else ""
-        print(f"[{done}/{total} segments, {runs_done}/{len(self.runs)} runs done{failed}] {run[0]} seed {run[1]} "
-              f"{what} — {self._left(done)}", flush=True)
-        return run in self.pending()
-
-    def _left(self, done: int) -> str:
-        left = sum(len(self.targets) - self.scored[run] for run in self.pending())
-        trained = done - self.at_start
-        if not left or trained <= 0:
-            return "time left unknown" if left else "done"
-        minutes = left * (time.perf_counter() - self.t0) / trained / 60
-        return ("under a minute left" if minutes < 1 else f"about {minutes:.0f} min left" if minutes < 90
-                else f"about {minutes / 60:.1f} h left")
 
 
 if __name__ == "__main__":

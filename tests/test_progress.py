@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from wgan.console import LOG_LEVEL_ENV, keep_first, quiet_tensorflow
+from wgan.console import LOG_LEVEL_ENV, REPEATED_LINES, UNKNOWN_ATTRIBUTE_LINE, keep_first, quiet_tensorflow
 from wgan.gan import CRITIC_LOSS, GENERATOR_GRAD_NORM, GENERATOR_LOSS, PENALTY, WASSERSTEIN
 from wgan.progress import REDRAW_SECONDS, Progress
 
@@ -157,6 +157,10 @@ def test_keep_first_drops_only_the_repeated_tensorflow_lines() -> None:
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
         "I0000 00:00:1.1 1 port.cc:153] oneDNN custom operations are on. You may see ...",
         "a warning of our own", "a warning of our own"]
+    # A study's workers drop them all; the harmless unknown-attribute ERROR goes wherever it is asked to.
+    assert keep_first(text, dropped=REPEATED_LINES).decode().splitlines() == ["a warning of our own"] * 2
+    attr = b"E0000 node_def_util.cc:682] NodeDef " + UNKNOWN_ATTRIBUTE_LINE + b": Op<...>\n"
+    assert keep_first(attr + b"ok\n", dropped=(UNKNOWN_ATTRIBUTE_LINE,)) == b"ok\n"
 
 
 @pytest.mark.slow

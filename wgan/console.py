@@ -40,13 +40,24 @@ LOG_LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
 # The lines each loaded copy of TensorFlow's port.cc prints; kept once per process.
 REPEATED_LINES = (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
                   b"oneDNN custom operations are on.")
+# Keras' fit() on NumPy arrays builds a tf.data map whose graph carries `use_unbounded_threadpool`, an
+# attribute the installed TensorFlow's C++ MapDataset does not declare: it logs an ERROR ("NodeDef
+# mentions attribute ... not in the op definition ... Unknown attributes will be ignored") and runs
+# the map as before. Seen once per classifier training; harmless by its own words.
+UNKNOWN_ATTRIBUTE_LINE = b"mentions attribute use_unbounded_threadpool which is not in the op definition"
+# Set (to 1) in the processes a study starts (Dask workers, their segments): the study's own process
+# showed the banner already, so theirs print it not at all.
+BANNER_SHOWN_ENV = "WGANBENCH_BANNER_SHOWN"
 
 
-def keep_first(text: bytes, repeated: tuple[bytes, ...] = REPEATED_LINES) -> bytes:
-    """``text`` with the second and later lines holding each of ``repeated`` dropped."""
+def keep_first(text: bytes, repeated: tuple[bytes, ...] = REPEATED_LINES, dropped: tuple[bytes, ...] = ()) -> bytes:
+    """``text`` with the second and later lines holding each of ``repeated`` dropped, and every line
+    holding one of ``dropped``."""
     seen: set[bytes] = set()
     kept = []
     for line in text.splitlines(keepends=True):
+        if any(d in line for d in dropped):
+            continue
         marker = next((m for m in repeated if m in line), None)
         if marker is not None:
             if marker in seen:
@@ -57,8 +68,9 @@ def keep_first(text: bytes, repeated: tuple[bytes, ...] = REPEATED_LINES) -> byt
 
 
 @contextlib.contextmanager
-def repeats_dropped(fd: int = 2) -> Iterator[None]:
-    """Send what is written to ``fd`` meanwhile to a file; then write it back without repeats.
+def repeats_dropped(fd: int = 2, dropped: tuple[bytes, ...] = ()) -> Iterator[None]:
+    """Send what is written to ``fd`` meanwhile to a file; then write it back without repeats (and
+    without the lines holding one of ``dropped``).
 
     Python errors raised inside still print after it (the text is replayed in ``finally``).
     """
@@ -77,7 +89,7 @@ def repeats_dropped(fd: int = 2) -> Iterator[None]:
             os.dup2(saved, fd)
             os.close(saved)
             capture.seek(0)
-            data = memoryview(keep_first(capture.read()))
+            data = memoryview(keep_first(capture.read(), dropped=dropped))
             while data:
                 data = data[os.write(fd, data):]
 
@@ -93,7 +105,8 @@ class _QuietLoader(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         module.__loader__ = module.__spec__.loader = self.loader  # the package keeps its real loader
-        with repeats_dropped():
+        shown = os.environ.get(BANNER_SHOWN_ENV) == "1"
+        with repeats_dropped(dropped=REPEATED_LINES if shown else ()):
             self.loader.exec_module(module)
 
 
