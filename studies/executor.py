@@ -224,18 +224,28 @@ def _host_cores() -> tuple[str, int]:
 
 
 def _run_tasks(client: Any, options: CompareOptions, progress: Progress, env: dict[str, str | None]) -> None:
-    """Submit each pending run's next segment; when one finishes, submit that run's next."""
+    """Keep one segment per worker thread in flight, runs in the study's order: when a segment finishes,
+    its run's next goes in, then the next runs' first ones up to the workers there are now. So runs finish
+    one after another and a study stopped half-way leaves whole runs; Dask places, retries and
+    reschedules every task."""
     from distributed import as_completed
 
-    def submit(run: Run) -> Any:
-        k = progress.scored[run]
-        # Higher priority for later segments: runs already going finish before new ones start.
-        return client.submit(run_segment, *run, options, progress.label(run), env,
-                             key=f"{run[0]}-s{run[1]}-segment{k + 1}-{uuid.uuid4().hex[:8]}", retries=2,
-                             priority=k)
+    futures: dict[Any, Run] = {}
+    queue = as_completed()
+    waiting = progress.pending()
 
-    futures = {submit(run): run for run in progress.pending()}
-    queue = as_completed(list(futures))
+    def submit(run: Run) -> None:
+        future = client.submit(run_segment, *run, options, progress.label(run), env, retries=2,
+                               key=f"{run[0]}-s{run[1]}-segment{progress.scored[run] + 1}-{uuid.uuid4().hex[:8]}")
+        futures[future] = run
+        queue.add(future)
+
+    def top_up() -> None:
+        slots = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        while waiting and len(futures) < max(1, slots):
+            submit(waiting.pop(0))
+
+    top_up()
     for future in queue:
         run = futures.pop(future)
         try:
@@ -245,9 +255,8 @@ def _run_tasks(client: Any, options: CompareOptions, progress: Progress, env: di
                 compare.SETTING: run[0], compare.SEED: run[1], compare.STATUS: compare.STATUS_FAILED,
                 compare.ERROR: f"{type(err).__name__}: {str(err).strip()[:200]}"})
         if progress.record(run, frame):
-            nxt = submit(run)
-            futures[nxt] = run
-            queue.add(nxt)
+            submit(run)
+        top_up()
 
 
 def run_segment(setting: str, seed: int, options: CompareOptions, label: str,
