@@ -21,7 +21,8 @@ from wgan.options import HELP, option
 
 EVALUATORS = Path(__file__).resolve().parents[1] / "evaluators"
 # The bottom layer of wgan that evaluators may use (docs/DESIGN.md §1 Layers and data flow).
-ALLOWED_WGAN = {"wgan", "wgan.errors", "wgan.io", "wgan.data", "wgan.paths", "wgan.options", "wgan.checks"}
+ALLOWED_WGAN = {"wgan", "wgan.errors", "wgan.io", "wgan.data", "wgan.paths", "wgan.options", "wgan.checks",
+                "wgan.console"}
 METRIC_MODULES = ("fid", "inception_score", "mode_coverage", "kid", "prdc")
 FAST = {"kid_subsets": 5}
 
