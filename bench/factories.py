@@ -87,7 +87,7 @@ def step_flops(setting: str | Setting, batch_size: int) -> float:
     return float(model_analyzer.profile(graph, options=options).total_float_ops)
 
 
-def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+def matmul_peak_gflops(n: int = 4096, repeats: int = 5) -> float:
     """This machine's float32 matrix-multiply rate with TensorFlow's threads: the best of ``repeats``
     n×n products, in GFLOP/s (2n³ FLOPs each); the ceiling a training step's GFLOP/s is read against."""
     a = tf.random.stateless_normal((n, n), seed=(1, 2))

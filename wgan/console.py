@@ -1,4 +1,4 @@
-"""What TensorFlow prints on the console: one oneDNN banner per process, no remapper error per run.
+"""What TensorFlow prints on the console: one oneDNN banner, no absl preamble, no remapper error per run.
 
 Two lines of TensorFlow's own are noise here, and ``TF_CPP_MIN_LOG_LEVEL`` hides neither:
 
@@ -10,8 +10,9 @@ Two lines of TensorFlow's own are noise here, and ``TF_CPP_MIN_LOG_LEVEL`` hides
   (imported by ``tf.profiler.experimental.client``). Each copy prints absl's "before
   absl::InitializeLog()" warning and the banner. :func:`install_banner_filter` (called by
   ``wgan/__init__``, before TensorFlow loads) lets ``import tensorflow`` write to a temporary file and
-  replays what it wrote with those two lines kept once: the banner says that oneDNN's round-off is on,
-  which the suite chose, so it shows once. With ``TF_CPP_MIN_LOG_LEVEL=0`` nothing is filtered.
+  replays what it wrote with the banner kept once and absl's WARNING preamble dropped: the banner says
+  that oneDNN's round-off is on, which the suite chose, so it shows once (not at all in the processes a
+  study starts, :data:`BANNER_SHOWN_ENV`). With ``TF_CPP_MIN_LOG_LEVEL=0`` nothing is filtered.
 - **"remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout ... LeakyReluGrad exist for
   missing node ... BiasAdd"**, once per training run. Under oneDNN, grappler's remapper tries to fuse
   the critic's Conv2D + BiasAdd + LeakyRelu into one ``_FusedConv2D`` and to delete the BiasAdd, but
@@ -105,8 +106,9 @@ class _QuietLoader(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         module.__loader__ = module.__spec__.loader = self.loader  # the package keeps its real loader
+        # absl's preamble is a WARNING about absl's own setup, never about the run: it goes everywhere.
         shown = os.environ.get(BANNER_SHOWN_ENV) == "1"
-        with repeats_dropped(dropped=REPEATED_LINES if shown else ()):
+        with repeats_dropped(dropped=REPEATED_LINES if shown else REPEATED_LINES[:1]):
             self.loader.exec_module(module)
 
 
