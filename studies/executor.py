@@ -134,7 +134,7 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
         try:
             _on_local_cluster(options, progress, min(workers, len(pending)), threads, env)
         finally:
-            _restore(env)
+            restore_env(env)
     else:
         progress.start("in this process")
         for run in pending:
@@ -164,7 +164,8 @@ def check(options: CompareOptions) -> None:
         raise WganbenchError("give --workers (started here) or --cluster (a running scheduler's), not both")
 
 
-def _restore(env: dict[str, str | None]) -> None:
+def restore_env(env: dict[str, str | None]) -> None:
+    """Put environment variables back as ``env`` holds them (None = unset)."""
     for name, value in env.items():
         if value is None:
             os.environ.pop(name, None)

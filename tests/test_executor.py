@@ -108,14 +108,6 @@ def test_second_study_trains_nothing(studies):
     assert after == before
 
 
-def reset_env(env: dict[str, str | None]) -> None:
-    for name, value in env.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 def training_run(runs: Path) -> tuple[str, int] | None:
     """A run training a segment after its first: config.json rewritten after its last scores row."""
     for run in RUNS:
@@ -135,7 +127,7 @@ def test_killed_worker_costs_a_segment_not_the_study(studies, tmp_path):
     study_env = {name: os.environ.get(name) for name in executor.NANNY_ENV}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        reset_env(study_env)  # a Nanny sets its workers' BLAS threads in its own process: this one
+        executor.restore_env(study_env)  # a Nanny sets its workers' BLAS threads in its own process: this one
         printed: list[str] = []
         worker = threading.Thread(target=lambda: printed.append(study(cluster=cluster.scheduler_address,
                                                                       runs_dir=str(runs))))
@@ -154,7 +146,7 @@ def test_killed_worker_costs_a_segment_not_the_study(studies, tmp_path):
         worker.join(timeout=900)
         assert killed is not None, "no second segment was seen training"
         assert killed not in client.run(os.getpid).values()  # the nanny started a new worker
-    reset_env(study_env)
+    executor.restore_env(study_env)
     assert printed and "FAILED" not in printed[0] and "2/2 runs done" in printed[0]
     for run, frame in scores(runs).items():
         pd.testing.assert_frame_equal(frame.drop(columns=TIMING), scores(parallel)[run].drop(columns=TIMING),
