@@ -92,6 +92,23 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _contrast_arguments(parser: argparse.ArgumentParser) -> None:
+    from studies.contrast import ContrastOptions
+
+    parser.add_argument("studies", nargs="+", metavar="STUDY", help="two or more report folders of `wganbench "
+                        "compare` (each holds curves.csv and study.json), the first the one the others are set against")
+    add_options(parser, ContrastOptions)
+
+
+def _contrast(args: argparse.Namespace) -> int:
+    from studies.contrast import ContrastOptions, write_contrast
+
+    options = ContrastOptions(**given(args, ContrastOptions))
+    for path in write_contrast(args.studies, options):
+        print(f"wrote {path}")
+    return 0
+
+
 def _gate_arguments(parser: argparse.ArgumentParser) -> None:
     from studies.gate import GateOptions
 
@@ -129,6 +146,8 @@ COMMANDS: dict[str, Command] = {
                         _evaluate_arguments, _evaluate),
     "compare": Command("train and score settings × seeds on an equal budget, and write the comparison report",
                        _compare_arguments, _compare),
+    "contrast": Command("set studies that differ in width or budget side by side: does the verdict change?",
+                        _contrast_arguments, _contrast),
     "gate": Command("fail (exit 1) when a candidate's sample quality regresses against the baseline",
                     _gate_arguments, _gate),
     "report": Command("turn benchmark JSON into pandas tables under <results>", _report_arguments, _report),

@@ -173,3 +173,22 @@ def class_histograms(shares: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("share of generated samples")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def contrast_plot(table: pd.DataFrame, path: Path) -> Path:
+    """Final FID per setting, one marker per study with its 95 % interval over seeds (`studies.contrast`)."""
+    settings = list(dict.fromkeys(table[SETTING]))
+    studies = list(dict.fromkeys(table["study"]))
+    fig, ax = plt.subplots(figsize=(1.6 * len(settings) + 2.5, 3.8))
+    step = 0.6 / max(1, len(studies))
+    for k, study in enumerate(studies):
+        rows = table[table["study"] == study].set_index(SETTING).reindex(settings)
+        xs = np.arange(len(settings)) - 0.3 + step * (k + 0.5)
+        low = (rows["fid_mean"] - rows["fid_ci_low"]).fillna(0).clip(lower=0)
+        high = (rows["fid_ci_high"] - rows["fid_mean"]).fillna(0).clip(lower=0)
+        ax.errorbar(xs, rows["fid_mean"], yerr=[low, high], fmt="o", capsize=3, label=study)
+    ax.set_xticks(range(len(settings)), settings)
+    ax.set_ylabel("final FID (lower is better)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(title="study", fontsize=8, title_fontsize=8)
+    return _save(fig, path)

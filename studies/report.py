@@ -38,6 +38,7 @@ from wgan.data import DATASET_NAMES, MNIST, STACKED_MNIST
 from wgan.errors import WganbenchError
 
 FINDINGS_TITLE = "What the numbers show"
+META_FILE = "study.json"
 __all__ = ["final_rows", "final_scores", "findings", "ranking", "score_columns", "write_report"]
 
 
@@ -67,8 +68,9 @@ def _shown_correlation(correlation: pd.DataFrame) -> pd.DataFrame:
         columns={"shown": "Spearman ρ vs FID, mean [95% CI]", "w_estimate": "critic's estimate"})
 
 
-def _markdown(title: str, intro: str, lines: list[str], sections: list[tuple[str, pd.DataFrame]],
-              figures: list[tuple[str, Path]]) -> str:
+def markdown_page(title: str, intro: str, lines: list[str], sections: list[tuple[str, pd.DataFrame]],
+                  figures: list[tuple[str, Path]]) -> str:
+    """The Markdown twin of `studies.html.render_html`: intro, findings, tables, then figures."""
     md = [f"# {title}", "", intro, "", f"## {FINDINGS_TITLE}", ""] + [f"- {line}" for line in lines] + [""]
     for title, table in sections:
         shown = table.astype(object).where(table.notna(), MISSING)  # NaN as the HTML page shows it
@@ -135,7 +137,8 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
         sections.append(("Failed runs", failures))
     intro = _intro(meta)
     lines = findings(stats, cost, target, pairs=pairs, spread=spread, correlation=correlation, noise=noise_fid())
-    written.append(io.write_text(out_dir / "report.md", _markdown(_title(meta), intro, lines, sections, figures)))
+    written.append(io.write_json(out_dir / META_FILE, meta))  # the recipe, for `wganbench contrast`
+    written.append(io.write_text(out_dir / "report.md", markdown_page(_title(meta), intro, lines, sections, figures)))
     best = {**best_columns(), "images_per_s": "max", f"s_to_fid_{target:g}": "min"}
     page = render_html(_title(meta), intro, lines, sections, figures, best=best, findings_title=FINDINGS_TITLE)
     written.append(io.write_text(out_dir / "report.html", page))
