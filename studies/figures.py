@@ -50,12 +50,14 @@ def _ok(curves: pd.DataFrame) -> pd.DataFrame:
     return curves[curves[STATUS] == STATUS_OK]
 
 
-def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str) -> Path:
-    """Mean FID per scoring point over seeds, with its 95 % t interval as a band (none from one seed)."""
+def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str, metric: str = FID,
+              ylabel: str = "FID (classifier features, lower is better)") -> Path:
+    """Mean ``metric`` per scoring point over seeds, with its 95 % t interval as a band (none from one seed);
+    FID on a log axis."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     shown: list[float] = []
     for setting, runs in _ok(curves).groupby(SETTING, sort=False):
-        points = [(g[x].mean(), stats.mean_ci(g[FID].to_numpy(dtype=float))) for _, g in runs.groupby(TARGET)]
+        points = [(g[x].mean(), stats.mean_ci(g[metric].to_numpy(dtype=float))) for _, g in runs.groupby(TARGET)]
         xs = np.array([p[0] for p in points])
         mean = np.array([ci.mean for _, ci in points])
         low, high = np.array([ci.low for _, ci in points]), np.array([ci.high for _, ci in points])
@@ -67,8 +69,9 @@ def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str) -> Path:
             ax.fill_between(xs, low, high, alpha=0.2, color=line.get_color())
             shown += [v for v in (*low, *high) if np.isfinite(v)]
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("FID (classifier features, lower is better)")
-    _plain_log_axis(ax)
+    ax.set_ylabel(ylabel)
+    if metric == FID:
+        _plain_log_axis(ax)
     if shown:
         ax.set_ylim(0.9 * min(shown), 1.1 * max(shown))
     ax.grid(alpha=0.3)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from studies import stats
 from studies.compare import SETTING
-from studies.tables import FID, MODES_COVERED, reached_label
+from studies.published import PUBLISHED_STACKED
+from studies.tables import FID, MODES_COVERED, STACKED_MODES, reached_label
 from wgan.errors import WganbenchError
 from wgan.paths import results_dir
 from wgan.settings import Setting, get_setting
@@ -134,6 +135,18 @@ def correlation_line(correlation: pd.DataFrame) -> str:
             "points, mean [95% CI] over seeds): " + "; ".join(parts) + ".") if parts else ""
 
 
+def modes_line(final_stats: pd.DataFrame) -> str:
+    """Stacked MNIST: each setting's modes covered of 1,000 and KL from uniform, best first (empty on MNIST)."""
+    if f"{STACKED_MODES}_mean" not in final_stats.columns:
+        return ""
+    parts = [f"`{row[SETTING]}` {_ci(row, STACKED_MODES)} modes, KL {row['stacked_kl_mean']:.3g}"
+             for _, row in final_stats.sort_values(f"{STACKED_MODES}_mean", ascending=False).iterrows()]
+    dcgan = PUBLISHED_STACKED.iloc[0]  # the published DCGAN, for scale only
+    return ("Stacked MNIST modes covered of 1,000 (mean, 95% CI over seeds) and KL from uniform: " + "; ".join(parts)
+            + f". For scale only (other models, budgets and classifiers): {dcgan['model']} under the "
+            f"{dcgan['protocol']} covers {dcgan['modes of 1000']:g} modes, KL {dcgan['KL to uniform']:.2f}.")
+
+
 def findings(final_stats: pd.DataFrame, cost: pd.DataFrame, target: float, *, pairs: pd.DataFrame | None = None,
              spread: pd.DataFrame | None = None, correlation: pd.DataFrame | None = None,
              noise: float = NOISE_FID) -> list[str]:
@@ -150,6 +163,7 @@ def findings(final_stats: pd.DataFrame, cost: pd.DataFrame, target: float, *, pa
              if best != worst else f"One setting: `{best}`, final FID {_ci(by.loc[best])}."]
     if pairs is not None:
         lines += [comparison_line(row) for _, row in pairs.iterrows()]
+    lines.append(modes_line(final_stats))
     lines += noise_lines(final_stats, noise)
     lines.append(time_line(cost, target))
     if "images_per_s" in cost.columns:

@@ -24,6 +24,7 @@ from studies.published import PUBLISHED_STACKED
 from studies.rundata import MIN_POINTS, FinalSamples, loss_correlation, noise_sources
 from studies.tables import (
     FID,
+    STACKED_MODES,
     best_columns,
     comparisons,
     comparisons_shown,
@@ -119,6 +120,10 @@ def write_report(curves: pd.DataFrame, meta: dict[str, Any], *, out_dir: Path, r
         ("Final fixed-noise samples", sample_grids(first_seed, seed, runs_dir, out_dir / "samples.png")),
         ("Class histogram of generated samples", class_histograms(shares, out_dir / "class_histograms.png")),
     ]
+    if meta.get("dataset", MNIST) == STACKED_MNIST:
+        figures.insert(2, ("Stacked MNIST modes covered versus training wall-clock", band_plot(
+            curves, WALL_S, out_dir / "modes_vs_wallclock.png", "training wall-clock (s)", STACKED_MODES,
+            "modes covered of 1,000 (higher is better)")))
     written += [path for _, path in figures]
     sections = [("Final scores (mean [95% CI] over seeds)", shown),
                 (f"{FID.upper()} differences (Welch; p Holm-corrected over {len(pairs)} "

@@ -20,7 +20,7 @@ from wgan.errors import WganbenchError
 from wgan.settings import get_setting
 
 # The headline scores the findings and the ranking speak of.
-FID, IS_MEAN, MODES_COVERED, RECALL = "fid", "is_mean", "modes_covered", "recall"
+FID, IS_MEAN, MODES_COVERED, RECALL, STACKED_MODES = "fid", "is_mean", "modes_covered", "recall", "stacked_modes"
 ALPHA = 0.05  # family-wise error rate of the comparisons (Holm)
 GAN = "gan"
 

@@ -132,3 +132,17 @@ def test_loss_correlation_per_run_and_over_seeds(tmp_path: Path) -> None:
     final = final_rows(curves)
     lines = findings(final_scores(final)[0], cost_table(curves, final, TARGET), TARGET, correlation=table.reset_index())
     assert "`wgan-gp`'s W estimate ρ = 1 [1, 1]: tracks FID; `gan` too few points (4 < 8)" in " ".join(lines)
+
+
+def test_stacked_mnist_findings_give_each_settings_modes_with_its_interval() -> None:
+    curves = curves_of({"gan": [[300.0], [310.0], [305.0]], "wgan-gp": [[200.0], [210.0], [205.0]]})
+    curves["stacked_modes"] = [90.0, 110.0, 100.0, 600.0, 620.0, 640.0]
+    curves["stacked_kl"] = [3.0, 3.2, 3.1, 0.5, 0.6, 0.7]
+    final = final_rows(curves)
+    stats, _ = final_scores(final)
+    line = next(x for x in findings(stats, cost_table(curves, final, TARGET), TARGET) if "modes covered" in x)
+    half = 4.302653 * 20.0 / math.sqrt(3)  # t_{0.975, 2} · s / √n with s = 20 over seeds
+    assert line.startswith(f"Stacked MNIST modes covered of 1,000 (mean, 95% CI over seeds) and KL from uniform: "
+                           f"`wgan-gp` 620, 95% CI [{620 - half:.3g}, {620 + half:.3g}] modes, KL 0.6; `gan` 100")
+    assert "DCGAN under the VEEGAN (PacGAN Table 2) covers 99 modes, KL 3.40" in line
+    assert "modes covered of 1,000" not in text_of(curves_of({"gan": [[300.0], [310.0]]}))[0]  # MNIST: none
