@@ -63,7 +63,7 @@ def test_report_files(compared):
     assert {"report.md", "report.html", "final_scores.csv", "comparisons.csv", "cost.csv", "ranking.csv",
             "noise.csv", "loss_correlation.csv", "loss_correlation_runs.csv", "curves.csv", "class_shares.csv",
             "fid_vs_step.png", "fid_vs_wallclock.png", "samples_over_training.png", "losses.png", "w_and_fid.png",
-            "samples.png", "class_histograms.png"} <= names
+            "samples.png", "class_histograms.png", "study.json"} <= names
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
