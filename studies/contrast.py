@@ -161,6 +161,10 @@ def verdicts(studies: list[Study]) -> pd.DataFrame:
     return table
 
 
+def _what(at: float | None) -> str:
+    return "final FID" if at is None else f"FID at target {at:g}"
+
+
 def _order(rows: pd.DataFrame) -> str:
     return " < ".join(f"`{s}`" for s in rows.sort_values("fid_mean")[SETTING])
 
@@ -170,9 +174,12 @@ def contrast_lines(studies: list[Study], table: pd.DataFrame, moved: pd.DataFram
     """The contrast's findings, computed from its tables."""
     fields = differing(studies, at)
     seeds = int(table["seeds"].min())
-    lines = ["Mean final FID, lowest first: " + "; ".join(
+    lines = [f"Mean {_what(at)}, lowest first: " + "; ".join(
         f"{s.label}: {_order(table[table['study'] == s.label])}" for s in studies)
         + f" (a mean order is not a ranking where intervals overlap; {seeds}+ seeds per setting)."]
+    lines.append("Generator steps reached (mean over seeds): " + "; ".join(
+        f"{s.label}: " + ", ".join(f"`{r[SETTING]}` {r['steps']:.0f}" for _, r in table[table["study"] == s.label]
+                                   .iterrows()) for s in studies) + ".")
     changed = pairs[pairs["same verdict"] == "no"]
     labels = [s.label for s in studies]
     if changed.empty:
@@ -200,21 +207,22 @@ def write_contrast(paths: list[str | Path], options: ContrastOptions) -> list[Pa
     lines = contrast_lines(studies, table, moved, pairs, at)
     written = [io.write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
                for name, frame in (("final_fid", table), ("shifts", moved), ("verdicts", pairs))]
-    figure = contrast_plot(table, out_dir / "final_fid.png")
+    what = _what(at)
+    figure = contrast_plot(table, out_dir / "final_fid.png", f"{what} (lower is better)")
     written.append(figure)
     shown = table.assign(fid=[stats.format_ci(stats.MeanCI(m, lo, hi, math.nan, n)) for m, lo, hi, n in
                               zip(table["fid_mean"], table["fid_ci_low"], table["fid_ci_high"], table["seeds"])])
     shown = shown[[SETTING, "study", "seeds", "fid", "rank", "modes_covered", "steps"]].rename(
-        columns={"fid": "final FID, mean [95% CI]", "rank": "rank by mean", "modes_covered": "digits covered",
+        columns={"fid": f"{what}, mean [95% CI]", "rank": "rank by mean", "modes_covered": "digits covered",
                  "steps": "generator steps reached"})
     moved_shown = moved.assign(interval=[stats.format_interval(lo, hi, min(na, nb)) for lo, hi, na, nb in zip(
         moved["ci_low"], moved["ci_high"], moved["seeds_a"], moved["seeds_b"])])[
         [SETTING, "a", "b", "diff", "interval", "p", "p_holm", "verdict"]].rename(
         columns={"diff": "FID difference (a − b)", "interval": "95% CI", "p": "p (Welch)", "p_holm": "p (Holm)"})
-    sections = [("Final FID in each study", shown),
+    sections = [(f"{what[0].upper()}{what[1:]} in each study", shown),
                 (f"Each setting's shift between studies (p Holm-corrected over {len(moved)})", moved_shown),
                 ("The compare report's verdicts in each study", pairs)]
-    figures = [("Final FID per setting and study (mean, 95% CI over seeds)", figure)]
+    figures = [(f"{what[0].upper()}{what[1:]} per setting and study (mean, 95% CI over seeds)", figure)]
     intro = ("Studies: " + "; ".join(f"{s.label} (`{s.path}`)" for s in studies) + ". Each study's runs had an "
              "equal budget within it; FID is the suite's classifier-feature FID of each run's "
              + (f"point scored at target {at:g} (seconds of training, or steps) in every study. " if at is not None

@@ -178,7 +178,7 @@ def class_histograms(shares: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def contrast_plot(table: pd.DataFrame, path: Path) -> Path:
+def contrast_plot(table: pd.DataFrame, path: Path, ylabel: str = "final FID (lower is better)") -> Path:
     """Final FID per setting, one marker per study with its 95 % interval over seeds (`studies.contrast`)."""
     settings = list(dict.fromkeys(table[SETTING]))
     studies = list(dict.fromkeys(table["study"]))
@@ -191,7 +191,7 @@ def contrast_plot(table: pd.DataFrame, path: Path) -> Path:
         high = (rows["fid_ci_high"] - rows["fid_mean"]).fillna(0).clip(lower=0)
         ax.errorbar(xs, rows["fid_mean"], yerr=[low, high], fmt="o", capsize=3, label=study)
     ax.set_xticks(range(len(settings)), settings)
-    ax.set_ylabel("final FID (lower is better)")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(title="study", fontsize=8, title_fontsize=8)
     return _save(fig, path)
