@@ -31,9 +31,9 @@ bench: $(STAMP)
 # `quality` group compare against. Each recipe SETTING:STEPS:WIDTH:BATCH is trained with every seed of
 # BASELINE_SEEDS (op-deterministic) and scored on BASELINE_N samples with evaluation seed 0; the gate's
 # thresholds come from the spread over those seeds (docs/DESIGN.md §7). One run trains in under 3
-# minutes on a 2-core CPU (gan 4000 steps ≈ 155 s, wgan-gp 1000 iterations ≈ 140 s); the whole target
-# takes about 30. wgan-gp's samples are digits (FID 172 ± 9, a quarter of uniform noise's 698); gan's
-# are on only some seeds (FID 248 ± 62), so its limits are wide. The runs stay in
+# minutes on a 2-core CPU (gan 4000 steps 106 s, wgan-gp 1000 iterations 119 s); the whole target
+# takes about 25. wgan-gp's samples are digits (FID 172 ± 9, a quarter of uniform noise's 704); gan's
+# are on only some seeds (FID 248 ± 62), so its limits are wide (results/baseline/README.md). The runs stay in
 # results/runs/baseline/SETTING/sSEED; refreshing retrains them all, on purpose.
 BASELINE_RUNS := results/runs/baseline
 BASELINE_RECIPES := gan:4000:16:64 wgan-gp:1000:16:64
