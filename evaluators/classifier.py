@@ -68,13 +68,18 @@ def build_model(config: ClassifierConfig):
 
 
 def classifier_hash(config: ClassifierConfig) -> str:
-    """SHA-256 over the model's Keras config, the training config, the MNIST files' checksums and
-    whether TensorFlow's oneDNN kernels are on (they train different weights)."""
+    """SHA-256 over the model's Keras config, the training config, the MNIST files' checksums, whether
+    TensorFlow's oneDNN kernels are on and the TensorFlow and Keras versions (either may train different
+    weights, and scores through different weights are not comparable)."""
+    import keras
+    import tensorflow as tf
+
     payload = {
         "architecture": build_model(config).get_config(),
         "training": asdict(config),
         "data": {key: spec.sha256 for key, spec in FILES.items()},
         "kernels": {ONEDNN_ENV: os.environ.get(ONEDNN_ENV)},
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import replace
 
@@ -64,4 +65,13 @@ def test_hash_covers_the_onednn_kernels(monkeypatch: pytest.MonkeyPatch) -> None
     assert os.environ[ONEDNN_ENV] == "1"  # the suite's default (wgan/__init__.py)
     base = classifier_hash(ClassifierConfig())
     monkeypatch.setenv(ONEDNN_ENV, "0")
+    assert classifier_hash(ClassifierConfig()) != base
+
+
+@pytest.mark.parametrize("module", ["tensorflow", "keras"])
+def test_hash_covers_the_tensorflow_and_keras_versions(monkeypatch: pytest.MonkeyPatch, module: str) -> None:
+    # Another version may train other weights: its classifier is another cache entry, and the gate
+    # refuses (exit 2) to compare scores measured through it with a baseline scored through this one.
+    base = classifier_hash(ClassifierConfig())
+    monkeypatch.setattr(importlib.import_module(module), "__version__", "0.0.0")
     assert classifier_hash(ClassifierConfig()) != base
