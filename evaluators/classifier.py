@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluators.forward import batched, compiled_forward
-from wgan import ONEDNN_ENV
+from wgan import ONEDNN_ENV, versions
 from wgan.console import UNKNOWN_ATTRIBUTE_LINE, repeats_dropped
 from wgan.data import FILES, IMAGE_SHAPE, load_mnist, scale_images
 from wgan.errors import WganbenchError
@@ -71,15 +71,12 @@ def classifier_hash(config: ClassifierConfig) -> str:
     """SHA-256 over the model's Keras config, the training config, the MNIST files' checksums, whether
     TensorFlow's oneDNN kernels are on and the TensorFlow and Keras versions (either may train different
     weights, and scores through different weights are not comparable)."""
-    import keras
-    import tensorflow as tf
-
     payload = {
         "architecture": build_model(config).get_config(),
         "training": asdict(config),
         "data": {key: spec.sha256 for key, spec in FILES.items()},
         "kernels": {ONEDNN_ENV: os.environ.get(ONEDNN_ENV)},
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "versions": {key: versions()[key] for key in ("tensorflow", "keras")},  # not Python's: it trains the same
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

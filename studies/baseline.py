@@ -19,7 +19,7 @@ from typing import Any
 
 from evaluators.metrics import values
 from studies.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate
-from wgan import ONEDNN_ENV, io
+from wgan import ONEDNN_ENV, io, versions
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.paths import results_dir
@@ -130,13 +130,11 @@ def cpu_name() -> str:
 
 def environment() -> dict[str, Any]:
     """What may change the numbers without changing the recipe: versions, CPU, GPUs, oneDNN kernels."""
-    import keras
     import tensorflow as tf
 
     gpus = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
             for d in tf.config.list_physical_devices("GPU")]
-    return {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version(),
-            "cpu": cpu_name(), "gpu": gpus, "onednn": os.environ.get(ONEDNN_ENV)}
+    return {**versions(), "cpu": cpu_name(), "gpu": gpus, "onednn": os.environ.get(ONEDNN_ENV)}
 
 
 def current_classifier_hash() -> str:

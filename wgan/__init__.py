@@ -18,3 +18,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 from wgan.console import install_banner_filter  # noqa: E402
 
 install_banner_filter()
+
+
+def versions() -> dict[str, str]:
+    """The TensorFlow, Keras and Python versions: recorded with every run and baseline, and in the classifier's key."""
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()}

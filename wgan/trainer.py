@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import checks, rundir
+from wgan import checks, rundir, versions
 from wgan.console import quiet_tensorflow
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
@@ -124,7 +124,7 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
               (type(strategy).__name__ if strategy else None), "clip_impl": impl,
               "checkpoint_every": opts.checkpoint_every, "deterministic": opts.deterministic,
               "jit_compile": opts.jit_compile, "threads": opts.threads, "dataset": opts.dataset,
-              "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "python": sys.version.split()[0]}}
+              "versions": versions()}
     config = json.loads(json.dumps(config))  # tuples → lists, as they read back from config.json
     restore = rundir.prepare_run_dir(out, config, resume=opts.resume, force=opts.force)
 
