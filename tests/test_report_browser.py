@@ -2,7 +2,8 @@
 
 The browser check fails on any console error, on an image that did not decode, on a missing section
 id, on a table that is not laid out as meant (numbers right-aligned, the best value bold) or a page
-wider than the window; it saves a screenshot to results/report_screenshot.png. Without Chromium and
+wider than the window; it saves a screenshot of its made-up page (numbers chosen to exercise the
+formatting, not results) to results/screenshots/, which git ignores. Without Chromium and
 chromedriver it is skipped: ``apt-get install chromium chromium-driver`` (Debian) to run it.
 """
 
@@ -23,7 +24,7 @@ import pytest
 from studies.html import FINDINGS_ID, best_rows, format_number, header_label, render_html
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOT = REPO / "results" / "report_screenshot.png"
+SCREENSHOT = REPO / "results" / "screenshots" / "report_browser_test.png"
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL_HINT = "apt-get install chromium chromium-driver (Debian) to run the report's browser check"
 TITLE = "wganbench: GAN vs WGAN settings on MNIST"
