@@ -1,7 +1,7 @@
 """Group `quality`: train the baseline's recipe of a setting, score it, and gate it.
 
 Each benchmark is one round (training is the cost being timed); the scores go to ``extra_info`` and the
-test fails when :mod:`studies.gate` finds a regression against ``results/baseline/quality.json``, whose
+test fails when :mod:`studies.gate.gate` finds a regression against ``results/baseline/quality.json``, whose
 thresholds come from the spread over the baseline's seeds. The run is the recipe's first seed, so an
 unchanged code base on the baseline's machine reproduces that seed's scores and passes. So
 ``pytest bench/ --benchmark-only`` catches a change that makes the samples worse.
@@ -22,8 +22,8 @@ import os
 import pytest
 
 from evaluators import evaluate
-from studies import baseline as bl
-from studies import gate
+from studies.gate import baseline as bl
+from studies.gate import gate
 from wgan import trainer
 
 QUALITY_SETTINGS = ("gan", "wgan-gp")

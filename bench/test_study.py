@@ -2,7 +2,7 @@
 
 The study trains a fixed amount of work (a steps budget), so the two executors do the same training and
 scoring and their times compare throughput: in this process the runs go one after another with
-TensorFlow's own threads; on the cluster :func:`studies.executor.default_workers` workers train at once,
+TensorFlow's own threads; on the cluster :func:`studies.run.executor.default_workers` workers train at once,
 one thread each (the main job's default). The cluster's row records the speed-up over the in-process
 row when both ran in this session. Each is one round: a study is minutes, not microseconds.
 """
@@ -14,7 +14,8 @@ import io
 
 import pytest
 
-from studies import compare, executor
+from studies.run import compare, executor
+from studies.run.study import run_study
 
 # (settings, seeds, steps, points, n) per scale: the default study is 4 runs of fixed work.
 STUDIES = {
@@ -35,7 +36,7 @@ def test_study(benchmark, bench_scale, tmp_path, where):
 
     def study() -> None:
         with contextlib.redirect_stdout(io.StringIO()):  # a line per segment; the benchmark table says enough
-            compare.run_study(options)
+            run_study(options)
 
     benchmark.group = "study"
     benchmark.pedantic(study, rounds=1, iterations=1, warmup_rounds=0)

@@ -26,7 +26,7 @@ from functools import partial
 import pytest
 
 from bench.conftest import Scale, max_abs_weight, round_times, run_benchmark, scale_from
-from studies.bench_report import NOTEBOOK_VARIANT
+from studies.report.bench import NOTEBOOK_VARIANT
 from wgan.lipschitz import DEFAULT_CLIP_IMPL
 from wgan.settings import SETTINGS
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from studies.bench_report import bench_frame, write_bench_report
+from studies.report.bench import bench_frame, write_bench_report
 from wgan.errors import WganbenchError
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studies.cli import main
+from studies.cli.app import main
 
 FILES = {
     "text.npy": "this is not an array\n",

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studies import compare as cmp
-from studies.report import findings, ranking, write_report
+from studies.report.report import findings, ranking, write_report
+from studies.run import compare as cmp
+from studies.run.study import run_study
 from wgan import rundir, trainer
 from wgan.errors import WganbenchError
 
@@ -21,7 +22,7 @@ TINY = {"settings": ("gan", "wgan-gp"), "seeds": (0,), "steps": 4, "points": 2, 
 def compare(**kwargs) -> list[Path]:
     """What `wganbench compare` does: run the study, then write its report."""
     options = cmp.CompareOptions(**kwargs)
-    return write_report(cmp.run_study(options), cmp.study_meta(options), out_dir=options.report_dir(),
+    return write_report(run_study(options), cmp.study_meta(options), out_dir=options.report_dir(),
                         runs_dir=options.run_root())
 
 

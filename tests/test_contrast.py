@@ -15,9 +15,9 @@ import pytest
 from scipy import stats as sps
 
 from studies import stats
-from studies.cli import main
-from studies.contrast import ContrastOptions, differing, labelled, load_study, shifts, write_contrast
-from studies.report import META_FILE
+from studies.cli.app import main
+from studies.report.contrast import ContrastOptions, differing, labelled, load_study, shifts, write_contrast
+from studies.report.report import META_FILE
 from tests.test_findings import curves_of
 from wgan.errors import WganbenchError
 

@@ -21,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studies import compare as cmp
-from studies import executor
+from studies.run import compare as cmp
+from studies.run import executor
+from studies.run.study import run_study
 from wgan import rundir
 from wgan.errors import WganbenchError
 
@@ -51,7 +52,7 @@ def study(**kwargs) -> str:
     """Run a study in this process's client; returns what it printed."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        cmp.run_study(cmp.CompareOptions(**{**TINY, **kwargs}))
+        run_study(cmp.CompareOptions(**{**TINY, **kwargs}))
     return out.getvalue()
 
 
@@ -187,5 +188,5 @@ def test_bad_executor_options_fail_before_any_training(tmp_path):
     for bad, match in (({"workers": -1}, "workers"), ({"threads": 0}, "threads"), ({"per_gpu": 0}, "per_gpu"),
                        ({"workers": 2, "cluster": "tcp://127.0.0.1:1"}, "not both")):
         with pytest.raises(WganbenchError, match=match):
-            cmp.run_study(cmp.CompareOptions(**{**TINY, **bad}, runs_dir=str(tmp_path)))
+            run_study(cmp.CompareOptions(**{**TINY, **bad}, runs_dir=str(tmp_path)))
     assert not any(tmp_path.iterdir())

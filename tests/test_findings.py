@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies import compare as cmp
-from studies.findings import NOISE_FID, findings, noise_fid
-from studies.rundata import FID_BOOT_STD, loss_correlation, noise_sources
-from studies.tables import comparisons, comparisons_shown, cost_table, final_rows, final_scores
+from studies.report.findings import NOISE_FID, findings, noise_fid
+from studies.report.rundata import FID_BOOT_STD, loss_correlation, noise_sources
+from studies.report.tables import comparisons, comparisons_shown, cost_table, final_rows, final_scores
+from studies.run import compare as cmp
 from wgan import rundir
 
 TARGET = 150.0

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from studies import gate
-from studies.baseline import spread
+from studies.gate import gate
+from studies.gate.baseline import spread
 from wgan.errors import WganbenchError
 
 T_99_2DOF = 6.964557  # t.ppf(0.99, 2): one metric, three seeds, 1 % false alarms
@@ -107,7 +107,7 @@ def test_fresh_real_samples_pass_and_noisy_ones_fail(mnist):
     sampling), the same chunk with pixel noise fails."""
     from evaluators import evaluate
     from evaluators.classifier import load_classifier
-    from studies.baseline import current_classifier_hash
+    from studies.gate.baseline import current_classifier_hash
 
     (x_train, _), _ = mnist
     chunks = x_train[:8000].astype(np.float32).reshape(4, 2000, 28, 28, 1) / 127.5 - 1.0

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import evaluators
-from studies import baseline as bl
-from studies import candidate as cand
-from studies import gate
-from studies.cli import main
+from studies.cli.app import main
+from studies.gate import baseline as bl
+from studies.gate import candidate as cand
+from studies.gate import gate
 
 HASH = "classifier-hash-A"
 ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "python": "3.11.0", "cpu": "test CPU", "gpu": [], "onednn": "1"}

@@ -1,4 +1,4 @@
-"""The HTML report (studies.html.render_html): its markup, then the page as headless Chromium shows it.
+"""The HTML report (studies.report.html.render_html): its markup, then the page as headless Chromium shows it.
 
 The browser check fails on any console error, on an image that did not decode, on a missing section
 id, on a table that is not laid out as meant (numbers right-aligned, the best value bold) or a page
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.html import FINDINGS_ID, best_rows, format_number, header_label, render_html
+from studies.report.html import FINDINGS_ID, best_rows, format_number, header_label, render_html
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO / "results" / "screenshots" / "report_browser_test.png"

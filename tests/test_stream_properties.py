@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from wgan.stream import training_data
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None)  # drawn from the profile's seed (conftest.py)
 @given(seed=st.integers(0, 2**31 - 1), batch=st.integers(1, 8), n_critic=st.integers(1, 5),
        start=st.integers(0, 6))
 def test_every_image_once_per_epoch(mnist, seed: int, batch: int, n_critic: int, start: int) -> None:

@@ -23,7 +23,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from studies import cli
+from studies.cli import app as cli
 from wgan.errors import WganbenchError
 from wgan.gan import CRITIC_LOSS, GENERATOR_LOSS, LOGGED, PENALTY, WASSERSTEIN
 from wgan.recorder import HISTORY_COLUMNS

@@ -2,7 +2,7 @@
 
 Every options class of the suite (training, evaluation, comparison, gate) declares its fields with
 :func:`option`, validates them in ``__post_init__``, and is the single source of its defaults. The
-command line (``studies.flags``) turns the fields into flags, so a new field is a new flag.
+command line (``studies.cli.flags``) turns the fields into flags, so a new field is a new flag.
 """
 
 from __future__ import annotations

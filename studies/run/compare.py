@@ -21,6 +21,24 @@ import pandas as pd
 
 from evaluators import evaluate
 from evaluators.options import EvalOptions
+from studies.schema import (
+    BUDGET_FILE,
+    ERROR,
+    IMAGES_PER_S,
+    SCORES_FILE,
+    SEED,
+    SETTING,
+    STATUS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STEP,
+    TARGET,
+    WALL_S,
+    Budget,
+    append_score,
+    read_scores,
+    run_dir,
+)
 from wgan import checks, io, rundir, trainer
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
@@ -34,14 +52,6 @@ from wgan.tensorboard import log_scores, tensorboard_dir
 DEFAULT_BUDGET_SECONDS = 150.0
 DEFAULT_SETTINGS = ("gan", "wgan-seed", "wgan", "wgan-gp")
 DEFAULT_SEEDS = (0, 1, 2)
-
-# Row keys of scores.csv besides the evaluator's own.
-SETTING, SEED, TARGET, STEP, WALL_S, IMAGES_PER_S, STATUS, ERROR = (
-    "setting", "seed", "target", "step", "wall_s", "images_per_s", "status", "error")
-STATUS_OK, STATUS_FAILED = "ok", "failed"
-SCORES_FILE = "scores.csv"
-BUDGET_FILE = "budget.json"
-
 
 @dataclass(frozen=True)
 class CompareOptions:
@@ -72,7 +82,7 @@ class CompareOptions:
     quiet: bool = option(False, "no progress bars")
     workers: int | None = option(None, "runs trained at once, each in a Dask worker process of its own; 0 or 1 = one "
                                  "after another in this process; unset = this machine's measured best "
-                                 "(studies.executor.default_workers)")
+                                 "(studies.run.executor.default_workers)")
     threads: int | None = option(None, "TensorFlow threads of each run, recorded in its config.json (part of the "
                                  "recipe); unset = cores ÷ workers on workers, TensorFlow's choice in-process")
     cluster: str | None = option(None, "tcp://HOST:PORT of a running Dask scheduler whose workers train the runs "
@@ -126,45 +136,6 @@ class CompareOptions:
     def _default_name(self) -> str:
         """The main job's own folders (git-ignored): it never rewrites a committed study."""
         return "main" if self.dataset == MNIST else f"main-{self.dataset}"
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Equal budget per run: generator steps, or seconds of training; scored at ``points`` targets."""
-
-    steps: int | None
-    seconds: float | None
-    points: int
-
-    @property
-    def unit(self) -> str:
-        return "steps" if self.steps is not None else "s"
-
-    def targets(self) -> list[float]:
-        """Where each segment ends, unique and increasing: in steps, or in seconds of training."""
-        total = self.steps if self.steps is not None else self.seconds
-        targets = [total * k / self.points for k in range(1, self.points + 1)]
-        if self.steps is not None:
-            targets = [max(1, round(t)) for t in targets]
-        return list(dict.fromkeys(targets))
-
-    def record(self) -> dict[str, Any]:
-        return {"unit": self.unit, "total": self.steps if self.steps is not None else self.seconds,
-                "points": self.points}
-
-
-def run_dir(runs_dir: str | Path, setting: str, seed: int) -> Path:
-    return Path(runs_dir) / f"{setting}-s{seed}"
-
-
-def read_scores(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.exists() else pd.DataFrame()
-
-
-def _append(path: Path, row: dict[str, Any]) -> pd.DataFrame:
-    frame = pd.concat([read_scores(path), pd.DataFrame([row])], ignore_index=True)
-    io.write_text(path, frame.to_csv(index=False))
-    return frame
 
 
 def claim_budget(out: Path, budget: Budget, *, restart: bool) -> None:
@@ -234,27 +205,11 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
             print(f"{label}{setting} seed {seed}: FAILED: {detail}", flush=True)
             if not isinstance(err, WganbenchError):
                 traceback.print_exc()
-            return _append(scores_path, {**row, STATUS: STATUS_FAILED, ERROR: f"{type(err).__name__}: {detail}"})
-        frame = _append(scores_path, row)
+            return append_score(scores_path, {**row, STATUS: STATUS_FAILED, ERROR: f"{type(err).__name__}: {detail}"})
+        frame = append_score(scores_path, row)
         done.add(target)
         trained += 1
     return frame
-
-
-def run_study(options: CompareOptions) -> pd.DataFrame:
-    """Run (or reuse) every setting × seed; returns every run's scores.csv rows.
-
-    Every run's budget is claimed before any trains, so a refused run stops the study before it
-    costs anything. :mod:`studies.executor` then trains the segments left: in this process, or in
-    parallel on Dask workers (``workers``, ``cluster``); the scores do not depend on which.
-    """
-    from studies import executor  # executor imports this module
-
-    executor.check(options)
-    runs = [(s, seed) for seed in options.seeds for s in options.settings]
-    for setting, seed in runs:
-        claim_budget(run_dir(options.run_root(), setting, seed), options.budget, restart=options.restart)
-    return pd.concat(executor.execute(options, runs), ignore_index=True)
 
 
 def study_meta(options: CompareOptions) -> dict[str, Any]:

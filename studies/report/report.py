@@ -2,10 +2,10 @@
 
 Input is the concatenated ``scores.csv`` rows of every run (one row per scored checkpoint) and the run
 directories. Output, under ``out_dir``: ``report.md``, ``report.html`` (one self-contained page,
-`studies.html.render_html`), one CSV per table and the figures. Every compared number carries its
+`studies.report.html.render_html`), one CSV per table and the figures. Every compared number carries its
 uncertainty: final scores as mean [95 % CI] over seeds, pairwise FID differences with their Welch
-interval and Holm-corrected p (`studies.tables`, `studies.stats`), the evaluation's own spread beside
-the seeds', and the loss-versus-FID rank correlation (`studies.rundata`). docs/DESIGN.md §6.
+interval and Holm-corrected p (`studies.report.tables`, `studies.stats`), the evaluation's own spread beside
+the seeds', and the loss-versus-FID rank correlation (`studies.report.rundata`). docs/DESIGN.md §6.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from studies.compare import ERROR, SEED, SETTING, STATUS, STATUS_FAILED, STEP, TARGET, WALL_S
-from studies.figures import band_plot, class_histograms, loss_curves, sample_grids, sample_strips, w_and_fid
-from studies.findings import findings, noise_fid
-from studies.html import MISSING, render_html
-from studies.published import PUBLISHED_STACKED
-from studies.rundata import MIN_POINTS, FinalSamples, loss_correlation, noise_sources
-from studies.tables import (
+from studies.report.figures import band_plot, class_histograms, loss_curves, sample_grids, sample_strips, w_and_fid
+from studies.report.findings import findings, noise_fid
+from studies.report.html import MISSING, render_html
+from studies.report.published import PUBLISHED_STACKED
+from studies.report.rundata import MIN_POINTS, FinalSamples, loss_correlation, noise_sources
+from studies.report.tables import (
     FID,
     STACKED_MODES,
     best_columns,
@@ -34,6 +33,7 @@ from studies.tables import (
     ranking,
     score_columns,
 )
+from studies.schema import ERROR, SEED, SETTING, STATUS, STATUS_FAILED, STEP, TARGET, WALL_S
 from wgan import io
 from wgan.data import DATASET_NAMES, MNIST, STACKED_MNIST
 from wgan.errors import WganbenchError
@@ -71,7 +71,7 @@ def _shown_correlation(correlation: pd.DataFrame) -> pd.DataFrame:
 
 def markdown_page(title: str, intro: str, lines: list[str], sections: list[tuple[str, pd.DataFrame]],
                   figures: list[tuple[str, Path]]) -> str:
-    """The Markdown twin of `studies.html.render_html`: intro, findings, tables, then figures."""
+    """The Markdown twin of `studies.report.html.render_html`: intro, findings, tables, then figures."""
     md = [f"# {title}", "", intro, "", f"## {FINDINGS_TITLE}", ""] + [f"- {line}" for line in lines] + [""]
     for title, table in sections:
         shown = table.astype(object).where(table.notna(), MISSING)  # NaN as the HTML page shows it

@@ -1,6 +1,6 @@
 """`wganbench`: one console command; each subcommand's flags come from an options dataclass.
 
-The subcommands live in :mod:`studies.commands`; this module only dispatches and turns every
+The subcommands live in :mod:`studies.cli.commands`; this module only dispatches and turns every
 failure into one line on stderr with exit code 2 (1 is reserved for a gate's regression). Heavy
 imports (TensorFlow) happen inside the chosen command, so `wganbench --help` starts fast.
 """
@@ -20,7 +20,7 @@ DEBUG_ENV = "WGANBENCH_DEBUG"
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only ``command``'s flags are built (they import its modules, TensorFlow among them)."""
-    from studies.commands import COMMANDS
+    from studies.cli.commands import COMMANDS
 
     parser = argparse.ArgumentParser(prog="wganbench", description="GAN vs WGAN on MNIST: train, score, "
                                      "compare, benchmark and gate sample quality.")
@@ -33,7 +33,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from studies.commands import COMMANDS
+    from studies.cli.commands import COMMANDS
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = sys.argv[1:] if argv is None else argv

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from studies import compare
-from studies.compare import CompareOptions
+from studies import schema
+
+if TYPE_CHECKING:
+    from studies.run.compare import CompareOptions
 
 Run = tuple[str, int]
 
 
-class Progress:
+class StudyProgress:
     """The whole study's progress: a line per finished segment with counts and the time left.
 
     The time left is the segments left times this session's seconds per finished segment, which
@@ -22,8 +25,8 @@ class Progress:
 
     def __init__(self, options: CompareOptions, runs: Sequence[Run]) -> None:
         self.runs, self.targets = list(runs), options.budget.targets()
-        self.scored = {run: self._scored(compare.read_scores(compare.run_dir(options.run_root(), *run) /
-                                                             compare.SCORES_FILE)) for run in self.runs}
+        self.scored = {run: self._scored(schema.read_scores(schema.run_dir(options.run_root(), *run) /
+                                                             schema.SCORES_FILE)) for run in self.runs}
         self.failed: set[Run] = set()
         self.at_start = sum(self.scored.values())
         self.t0 = time.perf_counter()
@@ -31,7 +34,7 @@ class Progress:
     def _scored(self, frame: pd.DataFrame) -> int:
         if frame.empty:
             return 0
-        ok = set(frame.loc[frame[compare.STATUS] == compare.STATUS_OK, compare.TARGET])
+        ok = set(frame.loc[frame[schema.STATUS] == schema.STATUS_OK, schema.TARGET])
         return sum(target in ok for target in self.targets)
 
     def pending(self) -> list[Run]:
@@ -49,11 +52,11 @@ class Progress:
         """Record a finished segment and print its line; True while ``run`` has segments left."""
         self.scored[run] = self._scored(frame)
         last = frame.iloc[-1] if not frame.empty else None
-        if last is not None and last.get(compare.STATUS) == compare.STATUS_FAILED:
+        if last is not None and last.get(schema.STATUS) == schema.STATUS_FAILED:
             self.failed.add(run)
-            what = f"FAILED: {last.get(compare.ERROR)}"
+            what = f"FAILED: {last.get(schema.ERROR)}"
         else:
-            what = f"step {last[compare.STEP]:g} FID {last['fid']:.1f}" if last is not None else "no row"
+            what = f"step {last[schema.STEP]:g} FID {last['fid']:.1f}" if last is not None else "no row"
         total = len(self.runs) * len(self.targets)
         done = sum(self.scored.values())
         runs_done = sum(n == len(self.targets) for n in self.scored.values()) + len(self.failed)

@@ -1,6 +1,6 @@
 """Regression gate on sample quality: a candidate's scores against the baseline's spread over seeds.
 
-The baseline (`studies.baseline`, ``results/baseline/quality.json``) holds, per setting, each score of
+The baseline (`studies.gate.baseline`, ``results/baseline/quality.json``) holds, per setting, each score of
 several seeds of one recipe. A gated metric (the metric table's ``gate`` flag gives which, and its
 ``better`` direction which way is worse) fails only when the candidate is worse than a one-sided
 prediction limit for one more seed of the recipe (:func:`threshold`):
@@ -30,9 +30,9 @@ import pandas as pd
 from scipy import stats
 
 from evaluators.metrics import value
-from studies import baseline as bl
-from studies import gate_output
-from studies.candidate import RECIPE_KEYS, Candidate, read_candidate, run_dirs, score
+from studies.gate import baseline as bl
+from studies.gate import output as gate_output
+from studies.gate.candidate import RECIPE_KEYS, Candidate, read_candidate, run_dirs, score
 from wgan import checks
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError

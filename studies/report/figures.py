@@ -18,8 +18,8 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from studies import stats
-from studies.compare import SEED, SETTING, STATUS, STATUS_OK, STEP, TARGET, run_dir
-from studies.rundata import read_history, w_column
+from studies.report.rundata import read_history, w_column
+from studies.schema import SEED, SETTING, STATUS, STATUS_OK, STEP, TARGET, run_dir
 from wgan import io, rundir
 
 FID = "fid"
@@ -179,7 +179,7 @@ def class_histograms(shares: pd.DataFrame, path: Path) -> Path:
 
 
 def contrast_plot(table: pd.DataFrame, path: Path, ylabel: str = "final FID (lower is better)") -> Path:
-    """Final FID per setting, one marker per study with its 95 % interval over seeds (`studies.contrast`)."""
+    """Final FID per setting, one marker per study with its 95 % interval over seeds (`studies.report.contrast`)."""
     settings = list(dict.fromkeys(table[SETTING]))
     studies = list(dict.fromkeys(table["study"]))
     fig, ax = plt.subplots(figsize=(1.6 * len(settings) + 2.5, 3.8))

@@ -1,6 +1,6 @@
 """Where a study's segments train: one after another in this process, or in parallel on Dask workers.
 
-A task is one run's next segment (:func:`studies.compare.compare_run` with ``segments=1``): train to
+A task is one run's next segment (:func:`studies.run.compare.compare_run` with ``segments=1``): train to
 the next target through the resumable trainer, score, append the row to the run's scores.csv. A
 run's next segment is submitted when its previous one finishes (``as_completed``), so each run's
 segments stay in order while different runs train at once. Nothing is scheduled here beyond that:
@@ -31,9 +31,10 @@ from typing import Any
 import pandas as pd
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from studies import compare
-from studies.compare import CompareOptions
-from studies.study_progress import Progress, Run
+from studies import schema
+from studies.run import compare
+from studies.run.compare import CompareOptions
+from studies.run.progress import Run, StudyProgress
 from wgan import checks
 from wgan.console import BANNER_SHOWN_ENV
 from wgan.errors import WganbenchError
@@ -115,7 +116,7 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
     continues where it stopped; a study with nothing left starts no workers.
     """
     check(options)
-    progress = Progress(options, runs)
+    progress = StudyProgress(options, runs)
     pending = progress.pending()
     env = {name: os.environ.get(name) for name in NANNY_ENV}  # before a Nanny changes them
     os.environ[BANNER_SHOWN_ENV] = "1"  # workers and their segments: this process showed TensorFlow's banner
@@ -140,7 +141,7 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
         for run in pending:
             while progress.record(run, compare.compare_run(*run, options, label=progress.label(run), segments=1)):
                 pass
-    return [compare.read_scores(compare.run_dir(options.run_root(), *run) / compare.SCORES_FILE) for run in runs]
+    return [schema.read_scores(schema.run_dir(options.run_root(), *run) / schema.SCORES_FILE) for run in runs]
 
 
 def prepare_evaluation(options: CompareOptions) -> None:
@@ -179,7 +180,7 @@ def _gpus() -> list[str]:
     return visible_gpus() if cuda or "tensorflow" in sys.modules else []
 
 
-def _on_local_cluster(options: CompareOptions, progress: Progress, workers: int, threads: int,
+def _on_local_cluster(options: CompareOptions, progress: StudyProgress, workers: int, threads: int,
                       env: dict[str, str | None]) -> None:
     """Start ``workers`` worker processes here, each pinned to its GPU where there are GPUs."""
     from distributed import Client, LocalCluster
@@ -194,7 +195,7 @@ def _on_local_cluster(options: CompareOptions, progress: Progress, workers: int,
         _run_tasks(client, _for_workers(options, threads), progress, env)
 
 
-def _on_cluster(options: CompareOptions, progress: Progress, env: dict[str, str | None]) -> None:
+def _on_cluster(options: CompareOptions, progress: StudyProgress, env: dict[str, str | None]) -> None:
     """Use a running scheduler's workers; threads default to each host's cores over its workers."""
     from distributed import Client
 
@@ -224,7 +225,7 @@ def _host_cores() -> tuple[str, int]:
     return socket.gethostname(), cores()
 
 
-def _run_tasks(client: Any, options: CompareOptions, progress: Progress, env: dict[str, str | None]) -> None:
+def _run_tasks(client: Any, options: CompareOptions, progress: StudyProgress, env: dict[str, str | None]) -> None:
     """Keep one segment per worker thread in flight, runs in the study's order: when a segment finishes,
     its run's next goes in, then the next runs' first ones up to the workers there are now. So runs finish
     one after another and a study stopped half-way leaves whole runs; Dask places, retries and
@@ -252,9 +253,9 @@ def _run_tasks(client: Any, options: CompareOptions, progress: Progress, env: di
         try:
             frame = future.result()
         except Exception as err:  # noqa: BLE001 — a run whose worker keeps dying fails alone
-            frame = compare._append(compare.run_dir(options.run_root(), *run) / compare.SCORES_FILE, {
-                compare.SETTING: run[0], compare.SEED: run[1], compare.STATUS: compare.STATUS_FAILED,
-                compare.ERROR: f"{type(err).__name__}: {str(err).strip()[:200]}"})
+            frame = schema.append_score(schema.run_dir(options.run_root(), *run) / schema.SCORES_FILE, {
+                schema.SETTING: run[0], schema.SEED: run[1], schema.STATUS: schema.STATUS_FAILED,
+                schema.ERROR: f"{type(err).__name__}: {str(err).strip()[:200]}"})
         if progress.record(run, frame):
             submit(run)
         top_up()
@@ -274,10 +275,10 @@ def run_segment(setting: str, seed: int, options: CompareOptions, label: str,
     child_env.update({k: v for k, v in env.items() if v is not None})
     child_env[BANNER_SHOWN_ENV] = "1"
     payload = pickle.dumps((setting, seed, options, label, os.getpid()))
-    done = subprocess.run([sys.executable, "-m", "studies.executor"], input=payload, env=child_env, check=False)
+    done = subprocess.run([sys.executable, "-m", "studies.run.executor"], input=payload, env=child_env, check=False)
     if done.returncode:
         raise WganbenchError(f"{setting} seed {seed}: the segment's process exited with {done.returncode}")
-    return compare.read_scores(compare.run_dir(options.run_root(), setting, seed) / compare.SCORES_FILE)
+    return schema.read_scores(schema.run_dir(options.run_root(), setting, seed) / schema.SCORES_FILE)
 
 
 def _segment_process() -> None:

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from studies import stats
-from studies.compare import SETTING, STEP, TARGET
-from studies.figures import contrast_plot
-from studies.html import render_html
-from studies.report import META_FILE, markdown_page
-from studies.tables import ALPHA, FID, MODES_COVERED, comparisons, final_rows, final_scores
+from studies.report.figures import contrast_plot
+from studies.report.html import render_html
+from studies.report.report import META_FILE, markdown_page
+from studies.report.tables import ALPHA, FID, MODES_COVERED, comparisons, final_rows, final_scores
+from studies.schema import SETTING, STEP, TARGET
 from wgan import checks, io
 from wgan.errors import WganbenchError
 from wgan.options import option

@@ -1,7 +1,7 @@
 """The report's "What the numbers show": sentences computed from its tables, never written by hand.
 
 Words follow the evidence: a setting "beats" another only where the 95 % interval of the FID
-difference excludes zero and the Holm-corrected Welch p < 0.05 (`studies.tables.comparisons`);
+difference excludes zero and the Holm-corrected Welch p < 0.05 (`studies.report.tables.comparisons`);
 otherwise the sentence says no difference was detected with that many seeds.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from studies import stats
-from studies.compare import SETTING
-from studies.published import PUBLISHED_STACKED
-from studies.tables import FID, MODES_COVERED, STACKED_MODES, reached_label
+from studies.report.published import PUBLISHED_STACKED
+from studies.report.tables import FID, MODES_COVERED, STACKED_MODES, reached_label
+from studies.schema import SETTING
 from wgan.errors import WganbenchError
 from wgan.paths import results_dir
 from wgan.settings import Setting, get_setting
@@ -150,7 +150,7 @@ def modes_line(final_stats: pd.DataFrame) -> str:
 def findings(final_stats: pd.DataFrame, cost: pd.DataFrame, target: float, *, pairs: pd.DataFrame | None = None,
              spread: pd.DataFrame | None = None, correlation: pd.DataFrame | None = None,
              noise: float = NOISE_FID) -> list[str]:
-    """Sentences computed from the final scores (``studies.tables.final_scores``' numeric table), the cost
+    """Sentences computed from the final scores (``studies.report.tables.final_scores``' numeric table), the cost
     table, the pairwise comparisons and, when given, the noise and loss-correlation tables."""
     by = final_stats.set_index(SETTING)
     fid = by[f"{FID}_mean"]

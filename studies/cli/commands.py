@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from studies.flags import add_options, given
+from studies.cli.flags import add_options, given
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    from studies.compare import CompareOptions
+    from studies.run.compare import CompareOptions
 
     add_options(parser, CompareOptions)
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from studies.compare import CompareOptions, run_study, study_meta
-    from studies.report import write_report
+    from studies.report.report import write_report
+    from studies.run.compare import CompareOptions, study_meta
+    from studies.run.study import run_study
 
     options = CompareOptions(**given(args, CompareOptions))
     curves = run_study(options)
@@ -93,7 +94,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _contrast_arguments(parser: argparse.ArgumentParser) -> None:
-    from studies.contrast import ContrastOptions
+    from studies.report.contrast import ContrastOptions
 
     parser.add_argument("studies", nargs="+", metavar="STUDY", help="two or more report folders of `wganbench "
                         "compare` (each holds curves.csv and study.json), the first the one the others are set against")
@@ -101,7 +102,7 @@ def _contrast_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _contrast(args: argparse.Namespace) -> int:
-    from studies.contrast import ContrastOptions, write_contrast
+    from studies.report.contrast import ContrastOptions, write_contrast
 
     options = ContrastOptions(**given(args, ContrastOptions))
     for path in write_contrast(args.studies, options):
@@ -110,7 +111,7 @@ def _contrast(args: argparse.Namespace) -> int:
 
 
 def _gate_arguments(parser: argparse.ArgumentParser) -> None:
-    from studies.gate import GateOptions
+    from studies.gate.gate import GateOptions
 
     parser.add_argument("candidate", help="a run directory, a generator.keras in one, a verdict JSON from "
                         "--json, or with --update-baseline a folder of runs of one recipe")
@@ -118,7 +119,7 @@ def _gate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from studies.gate import GateOptions, gate
+    from studies.gate.gate import GateOptions, gate
 
     return gate(args.candidate, GateOptions(**given(args, GateOptions)))
 
@@ -131,7 +132,7 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from studies.bench_report import write_bench_report
+    from studies.report.bench import write_bench_report
 
     for path in write_bench_report(args.bench_json, args.out_dir):
         print(f"wrote {path}")

@@ -1,10 +1,10 @@
 """The quality baseline: its file, its checks, and how it is recorded from several seeds of one recipe.
 
-``results/baseline/quality.json`` holds, per setting, the recipe (`studies.candidate.RECIPE_KEYS`), the
+``results/baseline/quality.json`` holds, per setting, the recipe (`studies.gate.candidate.RECIPE_KEYS`), the
 seeds it was trained with, every score of each seed's run (``scores``: per report-row key its ``mean``,
 sample ``std`` and per-seed ``values``), the classifier hash the scores were measured through, and the
 environment that measured them (TensorFlow and Keras versions, CPU, GPUs, oneDNN). The gate's
-thresholds follow from the per-seed values (`studies.gate`). docs/DESIGN.md §7.
+thresholds follow from the per-seed values (`studies.gate.gate`). docs/DESIGN.md §7.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.metrics import values
-from studies.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate
+from studies.gate.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate
 from wgan import ONEDNN_ENV, io, versions
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError

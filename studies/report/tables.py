@@ -14,7 +14,7 @@ import pandas as pd
 
 from evaluators.metrics import value, values
 from studies import stats
-from studies.compare import IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET, WALL_S
+from studies.schema import IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET, WALL_S
 from wgan.data import DATASETS
 from wgan.errors import WganbenchError
 from wgan.settings import get_setting

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from studies import stats
-from studies.compare import SEED, SETTING, STATUS, STATUS_OK, STEP, run_dir
-from studies.tables import FID
+from studies.report.tables import FID
+from studies.schema import SEED, SETTING, STATUS, STATUS_OK, STEP, run_dir
 from wgan import rundir
 from wgan.data import CHANNELS, MNIST
 from wgan.errors import WganbenchError
