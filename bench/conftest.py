@@ -27,6 +27,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from wgan.console import configure_process
+
+configure_process()  # the suite's oneDNN setting and quiet console, before anything loads TensorFlow
+
 SCALE_ENV = "WGANBENCH_BENCH_SCALE"
 SCALE_OPTION = "--bench-scale"
 DEFAULT_SCALE = "default"

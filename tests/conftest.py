@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from wgan.console import configure_process
 from wgan.data import load_mnist
+
+configure_process()  # the suite's oneDNN setting and quiet console, before anything loads TensorFlow
 
 # Property tests draw from a fixed seed unless asked to explore, so CI and `make test` never fail on a
 # random draw: `derandomize` derives each test's examples from the test itself. Explore (fresh random

@@ -62,7 +62,7 @@ def test_hash_covers_architecture_and_training_config() -> None:
 
 def test_hash_covers_the_onednn_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     # oneDNN and Eigen kernels round differently and train different weights.
-    assert os.environ[ONEDNN_ENV] == "1"  # the suite's default (wgan/__init__.py)
+    assert os.environ[ONEDNN_ENV] == "1"  # the suite's default (wgan.configure_process, tests/conftest.py)
     base = classifier_hash(ClassifierConfig())
     monkeypatch.setenv(ONEDNN_ENV, "0")
     assert classifier_hash(ClassifierConfig()) != base

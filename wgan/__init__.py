@@ -1,23 +1,12 @@
-"""wganbench's training side: data, models, losses, Lipschitz constraints, settings, trainer."""
+"""wganbench's training side: data, models, losses, Lipschitz constraints, settings, trainer.
 
-import os
+Importing it changes nothing in the process (no environment variable, no import hook): the suite's
+entry points call :func:`configure_process` first (wgan/console.py says what it sets and why).
+"""
 
-# TensorFlow's CPU build turns its oneDNN kernels on by default only on CPUs with AVX-512 VNNI/BF16
-# or AMX. On an AVX2-only CPU (the 2-core AMD EPYC this suite is measured on) they make the compiled
-# train step about 1.5x faster and the notebook's eager one 1.2x, and beat XLA on the main job's
-# models, so the suite turns them on everywhere. This must run before TensorFlow is imported; a
-# value the user set wins. They change float round-off, so the classifier's cache key records it.
-ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
-os.environ.setdefault(ONEDNN_ENV, "1")
-# TensorFlow's C++ INFO lines (CPU feature notes, XLA service start-up) on every run are noise here;
-# the oneDNN banner is printed before TensorFlow's logging starts and still shows.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+from wgan.console import ONEDNN_ENV, configure_process
 
-# TensorFlow prints oneDNN's banner twice per process (two copies of its logging code load); the filter
-# keeps one (wgan/console.py). It must be installed before TensorFlow is imported.
-from wgan.console import install_banner_filter  # noqa: E402
-
-install_banner_filter()
+__all__ = ["ONEDNN_ENV", "configure_process", "versions"]
 
 
 def versions() -> dict[str, str]:

@@ -36,7 +36,7 @@ from studies.run import compare
 from studies.run.compare import CompareOptions
 from studies.run.progress import Run, StudyProgress
 from wgan import checks
-from wgan.console import BANNER_SHOWN_ENV
+from wgan.console import BANNER_SHOWN_ENV, configure_process
 from wgan.errors import WganbenchError
 
 # Workers per core when nobody says: one run per core, one TensorFlow thread each. Measured on the 2-core
@@ -283,6 +283,7 @@ def run_segment(setting: str, seed: int, options: CompareOptions, label: str,
 
 def _segment_process() -> None:
     """The child of :func:`run_segment`: arguments pickled on stdin, the result in the run's scores.csv."""
+    configure_process()  # before the segment's TensorFlow loads (a remote worker's env may lack the study's)
     setting, seed, options, label, parent = pickle.loads(sys.stdin.buffer.read())
     with contextlib.suppress(OSError, AttributeError):  # Linux: SIGKILL when the worker dies
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,0 +1,7 @@
+"""`python -m wganbench`: the wganbench command."""
+
+import sys
+
+from wganbench import main
+
+sys.exit(main())
