@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest
 
 from wgan.console import configure_process
+from wgan.machine import cpuinfo
 
 configure_process()  # the suite's oneDNN setting and quiet console, before anything loads TensorFlow
 
@@ -112,11 +112,11 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
     from wgan import ONEDNN_ENV
 
-    flags, model = _proc_cpuinfo()
+    model, flags = cpuinfo()
     machine_info.update({
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
-        "cpu_model": model or platform.processor(),
+        "cpu_model": model,
         "cpu_flags": {flag: flag in flags for flag in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
                                                        "amx_tile")},
         # wganbench turns TensorFlow's oneDNN kernels on (wgan/__init__.py); "0" means Eigen's.
@@ -135,24 +135,6 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         # The float32 matrix-multiply rate the train_step rows' GFLOP/s are read against (when they ran).
         "matmul_peak_gflops": config.stash.get(MATMUL_PEAK, None),
     })
-
-
-def _proc_cpuinfo() -> tuple[set[str], str | None]:
-    """(flags, model name) of the first CPU in /proc/cpuinfo; empty where there is none."""
-    flags: set[str] = set()
-    model = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "flags" and not flags:
-                    flags = set(value.split())
-                elif key == "model name" and model is None:
-                    model = value.strip()
-    except OSError:
-        pass
-    return flags, model
 
 
 def max_abs_weight(model) -> float:

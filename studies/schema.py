@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from wgan import io
+from wgan import io, rundir
 
 # Row keys of scores.csv besides the evaluator's own.
 SETTING, SEED, TARGET, STEP, WALL_S, IMAGES_PER_S, STATUS, ERROR = (
@@ -49,8 +49,8 @@ class Budget:
 
 
 def run_name(setting: str, seed: int) -> str:
-    """A study's name for one run, and its folder's."""
-    return f"{setting}-s{seed}"
+    """A study's name for one run, and its folder's (the trainer's: a setting's name made filesystem-safe)."""
+    return rundir.run_name(setting, seed)
 
 
 def run_dir(runs_dir: str | Path, setting: str, seed: int) -> Path:

@@ -31,7 +31,7 @@ from wgan.data import (
 )
 from wgan.errors import WganbenchError
 from wgan.lipschitz import CLIP_IMPLS
-from wgan.models import image_channels, make_critic, make_generator
+from wgan.models import make_critic, make_generator
 from wgan.settings import SETTINGS
 from wgan.stacked import build_gan_for, training_images
 from wgan.stream import training_data
@@ -109,10 +109,7 @@ def test_three_channel_networks_differ_only_at_the_image_end() -> None:
     assert g3.output_shape == (None, 28, 28, 3) and c3.input_shape == (None, 28, 28, 3)
     assert g3.count_params() - g1.count_params() == 5 * 5 * width * 2  # last ConvTranspose, no bias
     assert c3.count_params() - c1.count_params() == 5 * 5 * 2 * width  # first Conv's kernel
-    with image_channels(3):
-        assert make_generator(width=width).output_shape[-1] == 3 and make_critic(width=width).input_shape[-1] == 3
-        assert make_critic(width=width, channels=1).input_shape[-1] == 1  # an explicit count wins
-    assert make_generator(width=width).output_shape[-1] == 1  # the scope is gone
+    assert make_generator(width=width).output_shape[-1] == 1  # MNIST's one channel unless told
     with pytest.raises(WganbenchError, match="channels must be a positive integer"):
         make_critic(channels=0)
 

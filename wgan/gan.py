@@ -1,7 +1,7 @@
-"""The GAN as a ``keras.Model``: both networks, their optimizers and one training step.
+"""Building the GAN of a setting: its class, precision, distribution strategy and checkpoint.
 
-``train_step`` is one generator step: ``n_critic`` critic updates, then one generator update
-(docs/DESIGN.md §2 Settings and their sources). Everything a resumed run needs is reachable from
+The model and its training step are :mod:`wgan.step`'s (:class:`GAN`); the NumPy-clipping benchmark
+baseline is its subclass in :mod:`wgan.notebook`. Everything a resumed run needs is reachable from
 :func:`make_checkpoint`: both networks, both optimizers (built before restoring), the noise
 ``tf.random.Generator`` and every Dropout ``SeedGenerator`` state.
 """
@@ -9,253 +9,23 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from typing import Any
 
 import keras
 import tensorflow as tf
 
-from wgan import losses
+from wgan.data import IMAGE_SHAPE
 from wgan.errors import WganbenchError
-from wgan.lipschitz import DEFAULT_CLIP_IMPL, check_clip_impl, clip_fused, clip_numpy, critic_constraint
-from wgan.models import make_critic, make_generator
+from wgan.lipschitz import DEFAULT_CLIP_IMPL
+from wgan.notebook import NumpyClippingGAN
+from wgan.rundir import CRITIC_GRAD_NORM, CRITIC_LOSS, GENERATOR_GRAD_NORM, GENERATOR_LOSS, LOGGED, PENALTY, WASSERSTEIN
 from wgan.settings import Setting
+from wgan.step import GAN
+from wgan.train_options import MIXED_PRECISION, STRATEGIES
 
-MIXED_PRECISION = {None: None, "float32": None, "bfloat16": "mixed_bfloat16"}
-STRATEGIES = (None, "default", "mirrored")
-
-# The step's logged values (tracker names): the keys of train_step's logs and of history.csv.
-CRITIC_LOSS = "critic_loss"
-GENERATOR_LOSS = "generator_loss"
-WASSERSTEIN = "wasserstein"
-PENALTY = "penalty"
-CRITIC_GRAD_NORM = "critic_grad_norm"
-GENERATOR_GRAD_NORM = "generator_grad_norm"
-LOGGED = (CRITIC_LOSS, GENERATOR_LOSS, WASSERSTEIN, PENALTY, CRITIC_GRAD_NORM, GENERATOR_GRAD_NORM)
-
-
-def make_optimizer(name: str, learning_rate: float, betas: tuple[float, float],
-                   rho: float = 0.9) -> keras.optimizers.Optimizer:
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate, beta_1=betas[0], beta_2=betas[1])
-    return keras.optimizers.RMSprop(learning_rate, rho=rho)
-
-
-class GAN(keras.Model):
-    """Generator + critic trained by ``fit()``; ``train_step`` is one generator step.
-
-    ``fit`` data are real batches ``[B, n, 28, 28, 1]`` (see :func:`wgan.stream.training_data`), or
-    ``(real, noise)`` pairs with ``noise`` ``[B, n (+1 with fresh noise), noise_dim]`` (critic update
-    ``i`` takes ``noise[:, i]``, a fresh-noise generator update the last column) to pin the noise,
-    e.g. to compare strategies on identical inputs. Otherwise the
-    noise and the penalty's ε come from ``noise_rng``, a checkpointed ``tf.random.Generator``.
-
-    Logged metrics (one ``keras.metrics.Mean`` each, reset every step, so logs are per step): the
-    critic loss (with the penalty term), the generator loss, the W₁ estimate and the penalty averaged
-    over the step's critic updates, and the gradient norms. Under a strategy the losses are global
-    means; a gradient norm is the mean over replicas of each replica's own.
-    """
-
-    def __init__(self, setting: Setting, *, clip_impl: str = DEFAULT_CLIP_IMPL, seed: int = 0,
-                 dtype: str | None = None, synchronized_bn: bool = False) -> None:
-        super().__init__(name="gan")
-        self.setting = setting
-        self.clip_impl = check_clip_impl(clip_impl) if setting.lipschitz == "clip" else "none"
-        self.generator = make_generator(noise_dim=setting.noise_dim, width=setting.width, dtype=dtype,
-                                        synchronized_bn=synchronized_bn)
-        self.critic = make_critic(width=setting.width, dropout=setting.critic_dropout, dtype=dtype,
-                                  constraint=critic_constraint(self.clip_impl, setting.clip_value))
-        self.noise_rng = tf.random.Generator.from_seed(seed)
-        self.trackers = [keras.metrics.Mean(name=name) for name in LOGGED]
-        self.built = True
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers)
-
-    @property
-    def step(self) -> int:
-        """Generator steps done (the generator optimizer's iteration count)."""
-        return int(self.g_optimizer.iterations.numpy())
-
-    def seed_states(self) -> list[keras.Variable]:
-        """States of every Keras ``SeedGenerator`` (Dropout keeps one): resume needs them."""
-        return [value.state for model in (self.generator, self.critic) for layer in model.layers
-                for value in vars(layer).values() if isinstance(value, keras.random.SeedGenerator)]
-
-    def compile(self, d_optimizer: keras.optimizers.Optimizer | None = None,
-                g_optimizer: keras.optimizers.Optimizer | None = None, **kwargs: Any) -> None:
-        """Optimizers default to the setting's; both are built now so a checkpoint can restore them.
-
-        The ``numpy`` clipping round trip cannot run inside a graph, so with it ``fit`` runs the
-        step eagerly and compiles its pieces (generator pass, critic update, generator loss, generator
-        update) one call each; the eager tape differentiates through the compiled calls.
-        """
-        s = self.setting
-        self.d_optimizer = d_optimizer or make_optimizer(s.d_optimizer, s.d_lr, s.betas, s.rho)
-        self.g_optimizer = g_optimizer or make_optimizer(s.g_optimizer, s.g_lr, s.betas, s.rho)
-        eager = self.clip_impl == "numpy"
-        # XLA through a nested tf.function: Keras' own jit_compile refuses to run under op determinism,
-        # although this step compiles and stays bitwise reproducible with it.
-        jit = bool(kwargs.pop("jit_compile", False))
-        if jit and eager:
-            raise WganbenchError("the numpy clipping round trip runs eagerly and cannot be XLA-compiled; "
-                                 "drop jit_compile or use fused clipping")
-        super().compile(run_eagerly=eager, jit_compile=False, **kwargs)
-        self.d_optimizer.build(self.critic.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-        def piece(fn: Callable) -> Callable:
-            return tf.function(fn) if eager else fn
-
-        self._generate = piece(lambda noise: self.generator(noise, training=True))
-        self._critic_update = piece(self.critic_update)
-        self._simultaneous = piece(self.simultaneous_update)
-        self._generator_loss = piece(self.generator_loss)
-        self._generator_apply = piece(self.generator_apply)
-        self._updates = tf.function(self.updates, jit_compile=True) if jit else self.updates
-
-    def train_step(self, data):
-        """One generator step on this step's real batches (see :meth:`updates`)."""
-        real, noise = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
-        if noise is None:
-            columns = tf.shape(real)[1] + (1 if self._fresh_column() else 0)
-            noise = self.noise_rng.normal((tf.shape(real)[0], columns, self.setting.noise_dim))
-        self._updates(real, noise)
-        return {tracker.name: tracker.result() for tracker in self.trackers}
-
-    def _fresh_column(self) -> bool:
-        """Whether the noise carries one more column than the critic updates: the generator's own z."""
-        return self.setting.update == "alternating" and self.setting.fresh_noise
-
-    def updates(self, real: tf.Tensor, noise: tf.Tensor) -> None:
-        """The body of :meth:`train_step` (XLA-compiled as a whole with ``jit_compile``).
-
-        ``real`` is ``[B, n, 28, 28, 1]`` (critic update ``i`` takes ``real[:, i]`` and
-        ``noise[:, i]``). Simultaneous (the notebook): one generator pass and one critic pass per
-        batch give both losses against the critic as it was before the step, and both gradients are
-        applied. Alternating (Algorithm 1 of both papers): ``n`` critic updates, then the generator's
-        loss against the updated critic, on its own z (``noise[:, n]``) with ``fresh_noise``, or else
-        on the last critic update's generated batch (one generator pass shared by both).
-        """
-        for tracker in self.trackers:  # logs are this step's values (means over its critic updates)
-            tracker.reset_state()
-        if self.setting.update == "simultaneous":
-            self._simultaneous(real[:, 0], noise[:, 0])
-            self._clip_after_update()
-            return
-        fresh = self.setting.fresh_noise
-        count = self.setting.n_critic if self.setting.critic_schedule == "constant" else tf.shape(real)[1]
-        self._critic_updates(real, noise, count if fresh else count - 1)
-        with tf.GradientTape() as tape:
-            fake = self._generate(noise[:, -1])
-            if not fresh:
-                with tape.stop_recording():
-                    self._critic_update(real[:, -1], fake)
-                    self._clip_after_update()
-            loss = self._generator_loss(fake)
-        self._generator_apply(tape.gradient(loss, self.generator.trainable_variables))
-
-    def _critic_updates(self, real: tf.Tensor, noise: tf.Tensor, count: int | tf.Tensor) -> None:
-        """Critic updates on ``real[:, i]`` and ``G(noise[:, i])`` for ``i < count``; a tensor count
-        (the warm-up schedule) becomes a graph loop."""
-        def update(i) -> None:
-            self._critic_update(real[:, i], self._generate(noise[:, i]))
-            self._clip_after_update()
-
-        if isinstance(count, tf.Tensor) and tf.executing_eagerly():
-            count = int(count)
-        if isinstance(count, int):
-            for i in range(count):
-                update(i)
-            return
-
-        def body(i: tf.Tensor) -> tuple[tf.Tensor]:
-            update(i)
-            return (i + 1,)
-
-        tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
-
-    def _clip_after_update(self) -> None:
-        # `fused` clips inside critic_update and `constraint` inside the optimizer.
-        if self.clip_impl == "numpy":
-            clip_numpy(self.critic, self.setting.clip_value)
-
-    def _scale(self, loss: tf.Tensor) -> tf.Tensor:
-        # Optimizers sum gradients over replicas, so each replica's mean is divided by the replica
-        # count: the applied gradient is that of the mean over the global batch.
-        return loss / tf.distribute.get_strategy().num_replicas_in_sync
-
-    def _critic_loss(self, real: tf.Tensor, fake: tf.Tensor, real_scores: tf.Tensor,
-                     fake_scores: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """(critic loss with the penalty term, penalty), inside the caller's tape."""
-        s = self.setting
-        if s.loss == "gan":
-            loss = losses.gan_critic_loss(real_scores, fake_scores)
-        else:
-            loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
-        penalty = tf.zeros((), tf.float32)
-        if s.lipschitz == "penalty":
-            epsilon = self.noise_rng.uniform((tf.shape(real)[0], 1, 1, 1))
-            penalty = losses.gradient_penalty(lambda x: self.critic(x, training=True), real, fake, epsilon)
-            loss = loss + s.gp_lambda * penalty
-        return loss, penalty
-
-    def _apply_critic(self, loss: tf.Tensor, penalty: tf.Tensor, grads: Sequence[tf.Tensor],
-                      real_scores: tf.Tensor, fake_scores: tf.Tensor) -> None:
-        variables = self.critic.trainable_variables
-        self.d_optimizer.apply(grads, variables)
-        if self.clip_impl == "fused":
-            clip_fused(variables, self.setting.clip_value)
-        self._track(CRITIC_LOSS, loss)
-        self._track(WASSERSTEIN, losses.wasserstein_estimate(real_scores, fake_scores))
-        self._track(PENALTY, penalty)
-        self._track(CRITIC_GRAD_NORM, self._unscaled_norm(grads))
-
-    def critic_update(self, real: tf.Tensor, fake: tf.Tensor) -> None:
-        fake = tf.stop_gradient(fake)
-        with tf.GradientTape() as tape:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
-            loss, penalty = self._critic_loss(real, fake, real_scores, fake_scores)
-            scaled = self._scale(loss)
-        grads = tape.gradient(scaled, self.critic.trainable_variables)
-        self._apply_critic(loss, penalty, grads, real_scores, fake_scores)
-
-    def simultaneous_update(self, real: tf.Tensor, noise: tf.Tensor) -> None:
-        """The notebook's step: both losses from one pass, both gradients applied (order as in it)."""
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            real_scores = self.critic(real, training=True)
-            fake = self.generator(noise, training=True)
-            fake_scores = self.critic(fake, training=True)
-            g_loss = self._generator_objective(fake_scores)
-            d_loss, penalty = self._critic_loss(real, tf.stop_gradient(fake), real_scores, fake_scores)
-            scaled_g, scaled_d = self._scale(g_loss), self._scale(d_loss)
-        g_grads = g_tape.gradient(scaled_g, self.generator.trainable_variables)
-        d_grads = d_tape.gradient(scaled_d, self.critic.trainable_variables)
-        self._generator_apply(g_grads)
-        self._apply_critic(d_loss, penalty, d_grads, real_scores, fake_scores)
-
-    def _generator_objective(self, fake_scores: tf.Tensor) -> tf.Tensor:
-        loss = (losses.gan_generator_loss(fake_scores) if self.setting.loss == "gan"
-                else losses.wasserstein_generator_loss(fake_scores))
-        self._track(GENERATOR_LOSS, loss)
-        return loss
-
-    def generator_loss(self, fake: tf.Tensor) -> tf.Tensor:
-        """This replica's share of the generator loss (tracked unscaled) against the current critic."""
-        return self._scale(self._generator_objective(self.critic(fake, training=True)))
-
-    def generator_apply(self, grads: Sequence[tf.Tensor]) -> None:
-        self.g_optimizer.apply(grads, self.generator.trainable_variables)
-        self._track(GENERATOR_GRAD_NORM, self._unscaled_norm(grads))
-
-    def _unscaled_norm(self, grads: Sequence[tf.Tensor]) -> tf.Tensor:
-        """This replica's gradient norm of its own mean loss."""
-        return tf.linalg.global_norm(grads) * tf.distribute.get_strategy().num_replicas_in_sync
-
-    def _track(self, name: str, value: tf.Tensor) -> None:
-        self.trackers[LOGGED.index(name)].update_state(value)
+__all__ = ["CRITIC_GRAD_NORM", "CRITIC_LOSS", "GAN", "GENERATOR_GRAD_NORM", "GENERATOR_LOSS", "LOGGED",
+           "PENALTY", "WASSERSTEIN", "build_gan", "make_checkpoint", "resolve_strategy"]
+# Policies of the MIXED_PRECISION names.
+POLICIES = {None: None, "float32": None, "bfloat16": "mixed_bfloat16"}
 
 
 def resolve_strategy(strategy: str | tf.distribute.Strategy | None) -> tf.distribute.Strategy:
@@ -280,17 +50,20 @@ def _mirrored(devices: tuple[str, ...]) -> tf.distribute.MirroredStrategy:
 
 def build_gan(setting: Setting, *, seed: int = 0, clip_impl: str | None = None,
               mixed_precision: str | None = None, strategy: tf.distribute.Strategy | None = None,
-              jit_compile: bool = False) -> GAN:
-    """A compiled GAN (optimizers built) under ``strategy``'s scope, seeded by ``seed``."""
+              jit_compile: bool = False, channels: int = IMAGE_SHAPE[-1]) -> GAN:
+    """A compiled GAN (optimizers built) under ``strategy``'s scope, seeded by ``seed``, with networks of
+    ``channels`` image channels; the ``numpy`` clipping implementation builds a :class:`NumpyClippingGAN`."""
     if mixed_precision not in MIXED_PRECISION:
         raise WganbenchError(f"unknown mixed precision {mixed_precision!r}; expected bfloat16 (or none)")
-    if clip_impl is not None and setting.lipschitz != "clip" and clip_impl != "none":
+    clips = setting.constraint.clips
+    if clip_impl is not None and not clips and clip_impl != "none":
         raise WganbenchError(f"setting {setting.name!r} does not clip weights; --clip-impl applies only to "
                              "clipping settings")
     strategy = strategy or tf.distribute.get_strategy()
     distributed = strategy.num_replicas_in_sync > 1
     impl = clip_impl or DEFAULT_CLIP_IMPL
-    if distributed and impl == "numpy" and setting.lipschitz == "clip":
+    numpy = impl == "numpy" and clips
+    if distributed and numpy:
         raise WganbenchError("the numpy clipping round trip runs eagerly on one device; use fused or "
                              "constraint clipping with a distribution strategy")
     if distributed and setting.critic_schedule != "constant":
@@ -303,8 +76,8 @@ def build_gan(setting: Setting, *, seed: int = 0, clip_impl: str | None = None,
                              f"{strategy.num_replicas_in_sync} replicas")
     keras.utils.set_random_seed(seed)
     with strategy.scope():
-        gan = GAN(setting, clip_impl=impl, seed=seed, dtype=MIXED_PRECISION[mixed_precision],
-                  synchronized_bn=distributed)
+        gan = (NumpyClippingGAN if numpy else GAN)(setting, clip_impl=impl, seed=seed, channels=channels,
+                                                   dtype=POLICIES[mixed_precision], synchronized_bn=distributed)
         gan.compile(jit_compile=jit_compile)
     return gan
 

@@ -9,7 +9,7 @@ statistics, Dropout seed states):
 - ``constraint``: a Keras constraint on every kernel and bias, which the optimizer applies after
   each update it makes.
 - ``numpy``: the original notebook's host round trip, per layer ``get_weights`` → ``np.clip`` →
-  ``set_weights``, run eagerly after the compiled critic update.
+  ``set_weights``, run eagerly after the compiled critic update (`wgan.notebook.NumpyClippingGAN`).
 
 ``none`` switches clipping off (benchmarks time the step without it).
 """
@@ -23,9 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from wgan.errors import WganbenchError
-
-CLIP_IMPLS = ("fused", "constraint", "numpy", "none")
-DEFAULT_CLIP_IMPL = "fused"
+from wgan.objectives import CLIP_IMPLS as CLIP_IMPLS
+from wgan.objectives import DEFAULT_CLIP_IMPL as DEFAULT_CLIP_IMPL
 
 
 def check_clip_impl(impl: str) -> str:

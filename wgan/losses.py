@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+from wgan.objectives import GAN_LOSS, WASSERSTEIN_LOSS, Loss
+
 NORM_EPS = 1e-12
 
 
@@ -47,6 +49,23 @@ def wasserstein_generator_loss(fake_scores: tf.Tensor) -> tf.Tensor:
 def wasserstein_estimate(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
     """E[D(x)] − E[D(G(z))], the critic's estimate of W₁ (for logging; also useful for `gan`)."""
     return -wasserstein_critic_loss(real_scores, fake_scores)
+
+
+# Each loss record's two objectives (critic loss of (real, fake) scores, generator loss of fake scores).
+FUNCTIONS: dict[str, tuple[Callable[[tf.Tensor, tf.Tensor], tf.Tensor], Callable[[tf.Tensor], tf.Tensor]]] = {
+    GAN_LOSS.name: (gan_critic_loss, gan_generator_loss),
+    WASSERSTEIN_LOSS.name: (wasserstein_critic_loss, wasserstein_generator_loss),
+}
+
+
+def critic_loss(loss: Loss, real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
+    """What ``loss``'s critic minimises."""
+    return FUNCTIONS[loss.name][0](real_scores, fake_scores)
+
+
+def generator_loss(loss: Loss, fake_scores: tf.Tensor) -> tf.Tensor:
+    """What ``loss``'s generator minimises."""
+    return FUNCTIONS[loss.name][1](fake_scores)
 
 
 def interpolate(real: tf.Tensor, fake: tf.Tensor, epsilon: tf.Tensor) -> tf.Tensor:

@@ -10,16 +10,10 @@ scores — and every loss built on them — are float32.
 
 ``channels`` is the number of image channels: the generator's output channels and the critic's input
 channels (1, the notebook's MNIST, by default; 3 for Stacked MNIST, `wgan.data.load_stacked_mnist`).
-Only the last generator layer and the first critic layer change with it. When a caller does not pass
-it, both functions take it from the enclosing :func:`image_channels` scope (1 outside any), so the
-training code that builds the networks (`wgan.gan`) needs no change to build them for another data set.
+Only the last generator layer and the first critic layer change with it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 import keras
 from keras import layers
@@ -29,34 +23,17 @@ from wgan.data import IMAGE_SHAPE
 
 KERNEL = (5, 5)
 LEAKY_SLOPE = 0.3  # Keras 2's LeakyReLU default, which the notebook used (Keras 3's default is 0.2)
-_CHANNELS: ContextVar[int] = ContextVar("image_channels", default=IMAGE_SHAPE[-1])
-
-
-@contextmanager
-def image_channels(channels: int) -> Iterator[None]:
-    """Networks built inside this scope without an explicit ``channels`` get ``channels`` image channels."""
-    positive_int("channels", channels)
-    token = _CHANNELS.set(channels)
-    try:
-        yield
-    finally:
-        _CHANNELS.reset(token)
-
-
-def _channels(channels: int | None) -> int:
-    if channels is None:
-        return _CHANNELS.get()
-    positive_int("channels", channels)
-    return channels
 
 
 def make_generator(*, noise_dim: int = 100, width: int = 64, dtype: str | None = None,
-                   synchronized_bn: bool = False, channels: int | None = None) -> keras.Sequential:
+                   synchronized_bn: bool = False, channels: int = IMAGE_SHAPE[-1]) -> keras.Sequential:
     """z ∈ R^noise_dim → image in [-1, 1] of shape [28, 28, channels].
 
     ``synchronized_bn`` makes BatchNorm average its batch statistics over all replicas of a
     ``tf.distribute`` strategy, so a distributed step normalizes exactly like one device would.
     """
+
+    positive_int("channels", channels)
 
     def bn() -> layers.BatchNormalization:
         return layers.BatchNormalization(synchronized=synchronized_bn, dtype=dtype)
@@ -70,19 +47,21 @@ def make_generator(*, noise_dim: int = 100, width: int = 64, dtype: str | None =
         bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
         layers.Conv2DTranspose(width, KERNEL, strides=2, padding="same", use_bias=False, dtype=dtype),
         bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
-        layers.Conv2DTranspose(_channels(channels), KERNEL, strides=2, padding="same", use_bias=False,
+        layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,
                                activation="tanh", dtype="float32"),
     ], name="generator")
 
 
 def make_critic(*, width: int = 64, dropout: float = 0.3, dtype: str | None = None,
                 constraint: keras.constraints.Constraint | None = None,
-                channels: int | None = None) -> keras.Sequential:
+                channels: int = IMAGE_SHAPE[-1]) -> keras.Sequential:
     """image [28, 28, channels] → one unbounded score (a logit for ``gan``, a critic value for WGANs).
 
     ``constraint`` is put on every kernel and bias: the ``constraint`` clipping implementation of
     :mod:`wgan.lipschitz` lets the optimizer apply it after each update.
     """
+
+    positive_int("channels", channels)
 
     def conv(filters: int) -> layers.Conv2D:
         return layers.Conv2D(filters, KERNEL, strides=2, padding="same", dtype=dtype,
@@ -94,6 +73,6 @@ def make_critic(*, width: int = 64, dropout: float = 0.3, dtype: str | None = No
         if dropout > 0:
             blocks.append(layers.Dropout(dropout, dtype=dtype))
     return keras.Sequential([
-        keras.Input((*IMAGE_SHAPE[:2], _channels(channels))), *blocks, layers.Flatten(dtype=dtype),
+        keras.Input((*IMAGE_SHAPE[:2], channels)), *blocks, layers.Flatten(dtype=dtype),
         layers.Dense(1, dtype="float32", kernel_constraint=constraint, bias_constraint=constraint),
     ], name="critic")

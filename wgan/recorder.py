@@ -21,9 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from wgan import rundir
-from wgan.gan import LOGGED
-
-HISTORY_COLUMNS = (rundir.STEP, rundir.WALL_TIME, *LOGGED)
+from wgan.rundir import HISTORY_COLUMNS, LOGGED
 
 
 class RunRecorder(keras.callbacks.Callback):

@@ -27,6 +27,8 @@ import numpy as np
 from wgan.data import IMAGE_SHAPE
 from wgan.errors import WganbenchError
 from wgan.io import atomic_write, write_json
+from wgan.settings import dirname
+from wgan.train_options import resume_keys
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
@@ -41,9 +43,18 @@ MAX_TO_KEEP = 2
 GRID_SIDE = 8
 GRID_PAD = 2
 
-# history.csv: the step, its cumulative training seconds, then the step's logged values.
+# history.csv: the step, its cumulative training seconds, then the step's logged values (the training
+# step's tracker names, `wgan.step.GAN`'s logs).
 STEP = "step"
 WALL_TIME = "wall_time"
+CRITIC_LOSS = "critic_loss"
+GENERATOR_LOSS = "generator_loss"
+WASSERSTEIN = "wasserstein"
+PENALTY = "penalty"
+CRITIC_GRAD_NORM = "critic_grad_norm"
+GENERATOR_GRAD_NORM = "generator_grad_norm"
+LOGGED = (CRITIC_LOSS, GENERATOR_LOSS, WASSERSTEIN, PENALTY, CRITIC_GRAD_NORM, GENERATOR_GRAD_NORM)
+HISTORY_COLUMNS = (STEP, WALL_TIME, *LOGGED)
 
 # summary.json keys and statuses.
 SUMMARY_OUT_DIR = "out_dir"
@@ -59,8 +70,14 @@ STATUS_BUDGET = "budget"          # reached `budget_seconds`
 STATUS_STOPPED = "stopped"        # a caller's callback stopped training
 STATUS_DIVERGED = "diverged"      # a loss went NaN/Inf; the last good checkpoint is kept
 
-# What must match to resume a run; steps, budget, strategy and progress options may change.
-RESUME_KEYS = ("setting", "seed", "mixed_precision", "clip_impl", "dataset")
+# What must match to resume a run (the RESUME options of wgan.train_options); steps, budget, strategy and
+# progress options may change.
+RESUME_KEYS = resume_keys()
+
+
+def run_name(setting: str, seed: int) -> str:
+    """A run's folder name: its setting's name made filesystem-safe (`wgan.settings.dirname`), and its seed."""
+    return f"{dirname(setting)}-s{seed}"
 
 
 def write_history(path: Path, rows: list[dict], columns: tuple[str, ...]) -> None:
@@ -121,8 +138,10 @@ def save_png(path: Path, grid: np.ndarray) -> None:
     atomic_write(path, lambda tmp: Image.fromarray(grid, mode="L").save(tmp, format="PNG"))
 
 
-def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool) -> bool:
-    """Check what ``out_dir`` holds; returns whether to restore. Removes nothing unless ``force``."""
+def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool,
+                    keys: tuple[str, ...] = RESUME_KEYS) -> bool:
+    """Check what ``out_dir`` holds; returns whether to restore (``keys`` of ``config`` must match the held
+    run's). Removes nothing unless ``force``."""
     config_path = out_dir / CONFIG_FILE
     if out_dir.exists() and not out_dir.is_dir():
         raise WganbenchError(f"{out_dir} exists and is not a folder; choose another --out-dir")
@@ -141,7 +160,7 @@ def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool) -
     if not resume:
         raise WganbenchError(f"{out_dir} already holds a run of setting {held_setting.get('name')!r}; pass "
                              "--resume to continue it or --force to start over")
-    mismatched = [k for k in RESUME_KEYS if held.get(k) != config.get(k)]
+    mismatched = [k for k in keys if held.get(k) != config.get(k)]
     if mismatched:
         raise WganbenchError(f"{out_dir} holds a run of setting {held_setting.get('name')!r} that differs in "
                              f"{', '.join(mismatched)}; resume with the same options or pass --force")

@@ -2,17 +2,31 @@
 
 Copy and change one with ``dataclasses.replace(SETTINGS["wgan"], n_critic=3)``; every field is
 checked when a setting is made, so a bad copy fails at once with a :class:`WganbenchError`.
+
+Wherever a setting is named (``wganbench train``, ``compare --settings``, the gate) its fields can be
+changed in brackets: ``wgan-seed[clip_value=0.05,n_critic=5,update=alternating]``. :func:`get_setting`
+parses that, checks every field as above, and names the result canonically (fields sorted, values
+normalised, fields equal to the base's dropped: one recipe, one name); :func:`dirname` is the name as a
+folder. A TOML file of the user's own named settings (``WGANBENCH_SETTINGS``, or the CLI's
+``--settings-file``) holds one table per setting: ``[my-clip]`` with ``base = "wgan-seed"`` and fields.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
 
 from wgan import checks
 from wgan.errors import WganbenchError
+from wgan.objectives import LIPSCHITZ, LOSSES, Lipschitz, Loss
+from wgan.options import split_list
 
-LOSSES = ("gan", "wasserstein")
-LIPSCHITZ = ("none", "clip", "penalty")
 OPTIMIZERS = ("adam", "rmsprop")
 UPDATES = ("simultaneous", "alternating")
 SCHEDULES = ("constant", "wgan-authors")
@@ -26,8 +40,8 @@ class Setting:
     """One training recipe. Optimizer names are Keras' (defaults for every unlisted argument)."""
 
     name: str
-    loss: str                      # "gan" (cross-entropy from logits) or "wasserstein"
-    lipschitz: str                 # "none", "clip" (weights to ±clip_value) or "penalty" (gp_lambda)
+    loss: str                      # a wgan.objectives.LOSSES name: "gan" (cross-entropy from logits) or "wasserstein"
+    lipschitz: str                 # a LIPSCHITZ name: "none", "clip" (weights to ±clip_value) or "penalty" (gp_lambda)
     g_optimizer: str
     d_optimizer: str
     g_lr: float
@@ -73,11 +87,21 @@ class Setting:
             checks.positive_number("clip_value", self.clip_value)
             if self.gp_lambda < 0:
                 raise WganbenchError(f"gp_lambda must be non-negative, got {self.gp_lambda}")
-            if self.loss != "wasserstein" and self.lipschitz != "none":
-                raise WganbenchError(f"a {self.lipschitz!r} Lipschitz constraint needs the Wasserstein loss")
+            if self.constraint.needs_distance and not self.objective.estimates_distance:
+                raise WganbenchError(f"a {self.lipschitz!r} Lipschitz constraint needs a loss whose critic "
+                                     "estimates a distance (wasserstein)")
         except WganbenchError as err:
             raise WganbenchError(f"setting {self.name!r}: {err}") from None
 
+    @property
+    def objective(self) -> Loss:
+        """The loss record: what the critic and the generator minimise."""
+        return LOSSES[self.loss]
+
+    @property
+    def constraint(self) -> Lipschitz:
+        """The Lipschitz method's record."""
+        return LIPSCHITZ[self.lipschitz]
 
     def critic_updates(self, step: int) -> int:
         """Critic updates in generator step ``step`` (0-based)."""
@@ -116,11 +140,154 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
 )}
 
 
+SETTINGS_ENV = "WGANBENCH_SETTINGS"  # a TOML file of named settings
+BASE = "base"                        # a file entry's base setting
+FIXED = ("name", "source")           # fields a name's brackets cannot change
+_SPEC = re.compile(r"(?P<base>[^\[\]]+?)\s*(?:\[(?P<fields>[^\[\]]*)\])?")
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def get_setting(setting: str | Setting) -> Setting:
-    """A setting by name (a :class:`Setting` passes through); unknown names list the known ones."""
+    """A setting by name, built-in or from the settings file, with any fields changed in brackets
+    (``wgan-seed[clip_value=0.05]``); a :class:`Setting` passes through. Unknown names list the known ones,
+    unknown fields the valid ones, bad values what is allowed."""
     if isinstance(setting, Setting):
         return setting
+    match = _SPEC.fullmatch(setting.strip()) if isinstance(setting, str) else None
+    if match is None:
+        raise WganbenchError(f"unknown setting {setting!r}; known settings: {', '.join(known())}")
+    base = _named(match["base"])
+    return with_fields(base, _parse_fields(match["fields"], base.name)) if match["fields"] is not None else base
+
+
+def _named(name: str) -> Setting:
+    held = {**SETTINGS, **file_settings()}
+    if name not in held:
+        raise WganbenchError(f"unknown setting {name!r}; known settings: {', '.join(held)}")
+    return held[name]
+
+
+def known() -> list[str]:
+    """The names a setting can be given by: the built-in ones, then the settings file's."""
+    return [*SETTINGS, *file_settings()]
+
+
+def _parse_fields(text: str, base: str) -> dict[str, str]:
+    changes = {}
+    for item in split_list(text):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not value:
+            raise WganbenchError(f"setting {base}[{text}]: expected FIELD=VALUE, got {item!r}")
+        changes[key] = value
+    return changes
+
+
+def _coerce(name: str, value: Any, kind: Any) -> Any:
+    """``value`` (text from a name, or a TOML value) as field ``name``'s type."""
     try:
-        return SETTINGS[setting]
-    except (KeyError, TypeError):
-        raise WganbenchError(f"unknown setting {setting!r}; known settings: {', '.join(SETTINGS)}") from None
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            lowered = str(value).lower()
+            if lowered not in ("true", "false"):
+                raise ValueError
+            return lowered == "true"
+        if typing.get_origin(kind) is tuple:
+            parts = split_list(value.strip("()")) if isinstance(value, str) else list(value)
+            return tuple(float(p) for p in parts)
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError
+        if kind is int and isinstance(value, float):
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        what = {bool: "true or false", int: "an integer", float: "a number", str: "a name"}.get(kind, "numbers (a, b)")
+        raise WganbenchError(f"setting field {name} must be {what}, got {value!r}") from None
+
+
+def with_fields(base: Setting, changes: dict[str, Any], *, name: str | None = None, source: str = "") -> Setting:
+    """``base`` with ``changes`` (text or typed values) applied and checked, named canonically unless ``name``."""
+    kinds = typing.get_type_hints(Setting)
+    valid = [f.name for f in fields(Setting) if f.name not in FIXED]
+    unknown = [key for key in changes if key not in valid]
+    if unknown:
+        raise WganbenchError(f"setting {base.name!r} has no field {unknown[0]!r}; valid fields: {', '.join(valid)}")
+    typed = {key: _coerce(key, value, kinds[key]) for key, value in changes.items()}
+    differ = {key: value for key, value in sorted(typed.items()) if getattr(base, key) != value}
+    shown = ",".join(f"{key}={_text(value)}" for key, value in differ.items())
+    canonical = f"{base.name}[{shown}]" if shown else base.name
+    return replace(base, **differ, name=name or canonical, source=source or base.source)
+
+
+def _text(value: Any) -> str:
+    """A field's value as a canonical name writes it: floats by ``repr`` (shortest round trip)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "(" + ",".join(_text(v) for v in value) + ")"
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def dirname(name: str) -> str:
+    """A setting's name as a folder name: brackets, commas and parentheses become ``+``."""
+    return re.sub(r"[^A-Za-z0-9._=-]+", "+", name).strip("+")
+
+
+def changed_fields(setting: str | Setting) -> dict[str, Any]:
+    """The fields in which ``setting`` differs from the built-in setting it derives from ({} for one of the
+    four; every field but the name for a setting made in Python from none)."""
+    setting = get_setting(setting)
+    root = _root(setting.name)
+    base = SETTINGS.get(root)
+    return {f.name: getattr(setting, f.name) for f in fields(Setting) if f.name not in FIXED
+            and (base is None or getattr(setting, f.name) != getattr(base, f.name))}
+
+
+def _root(name: str) -> str:
+    base = name.split("[", 1)[0].strip()
+    return _file()[1].get(base, base)
+
+
+def file_settings() -> dict[str, Setting]:
+    """The settings file's named settings ({} without one), checked as a name's brackets are."""
+    return _file()[0]
+
+
+def _file() -> tuple[dict[str, Setting], dict[str, str]]:
+    path = os.environ.get(SETTINGS_ENV)
+    if not path:
+        return {}, {}
+    try:
+        return _load(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
+    except OSError as err:
+        raise WganbenchError(f"settings file {path}: {err.strerror or err}") from None
+
+
+@functools.cache
+def _load(path: str, _mtime: int) -> tuple[dict[str, Setting], dict[str, str]]:
+    """(named settings, each one's built-in root), in file order; an entry's base may be an earlier one."""
+    try:
+        doc = tomllib.loads(Path(path).read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise WganbenchError(f"settings file {path}: not valid TOML ({err})") from None
+    held: dict[str, Setting] = {}
+    roots: dict[str, str] = {}
+    for name, entry in doc.items():
+        where = f"settings file {path}, [{name}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get(BASE), str):
+            raise WganbenchError(f"{where}: expected a table with base = \"SETTING\" and fields to change")
+        if not _FILE_NAME.fullmatch(name) or name in SETTINGS:
+            raise WganbenchError(f"{where}: a setting's name is letters, digits, '.', '_' and '-', and not one "
+                                 f"of the built-in {', '.join(SETTINGS)}")
+        base_name = entry[BASE]
+        base = held.get(base_name) or SETTINGS.get(base_name)
+        if base is None:
+            raise WganbenchError(f"{where}: unknown base {base_name!r}; known: {', '.join([*SETTINGS, *held])}")
+        changes = {k: v for k, v in entry.items() if k != BASE}
+        try:
+            spec = with_fields(base, changes)
+            held[name] = replace(spec, name=name, source=f"{path}: {spec.name}")
+        except WganbenchError as err:
+            raise WganbenchError(f"{where}: {err}") from None
+        roots[name] = roots.get(base_name, base_name)
+    return held, roots

@@ -23,7 +23,6 @@ from wgan.checks import one_of
 from wgan.data import CHANNELS, DATASETS, MNIST, load_mnist, load_stacked_mnist
 from wgan.errors import WganbenchError
 from wgan.gan import GAN, build_gan
-from wgan.models import image_channels
 from wgan.settings import Setting
 
 
@@ -45,5 +44,4 @@ def training_images(dataset: str = MNIST, data: np.ndarray | None = None, *, ver
 def build_gan_for(dataset: str, setting: Setting, **kwargs: Any) -> GAN:
     """`wgan.gan.build_gan` (same keywords) with networks of ``dataset``'s image channels."""
     one_of("dataset", dataset, DATASETS)
-    with image_channels(CHANNELS[dataset]):
-        return build_gan(setting, **kwargs)
+    return build_gan(setting, channels=CHANNELS[dataset], **kwargs)

@@ -11,95 +11,30 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from wgan import checks, rundir, versions
+from wgan import rundir, versions
 from wgan.console import quiet_tensorflow
-from wgan.data import DATASETS, MNIST
-from wgan.errors import WganbenchError
-from wgan.gan import MIXED_PRECISION, STRATEGIES, make_checkpoint, resolve_strategy
+from wgan.errors import WganbenchError, first_line
+from wgan.gan import make_checkpoint, resolve_strategy
 from wgan.io import write_json
-from wgan.lipschitz import CLIP_IMPLS, DEFAULT_CLIP_IMPL
-from wgan.options import option
 from wgan.paths import runs_dir
 from wgan.progress import Progress
 from wgan.recorder import RunRecorder
-from wgan.settings import Setting, get_setting
+from wgan.settings import Setting
 from wgan.stacked import build_gan_for, training_images
 from wgan.stream import training_data
 from wgan.tensorboard import TensorBoardLogger, hparams_of, tensorboard_dir
+from wgan.train_options import DEFAULT_STEPS, TrainOptions, recipe_of, resume_keys
 
-DEFAULT_STEPS = 1000
-
+__all__ = ["DEFAULT_STEPS", "TrainOptions", "TrainingDiverged", "set_threads", "train"]
 
 class TrainingDiverged(WganbenchError):
     """A loss became NaN or Inf; the run stopped at its last good checkpoint."""
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """How one run trains; every field is a `wganbench train` flag. Checked when made."""
-
-    steps: int | None = option(None, f"generator steps to train to (default {DEFAULT_STEPS} unless "
-                               "--budget-seconds; with both, whichever comes first)")
-    seed: int = option(0, "seed for weights, data order and noise")
-    out_dir: str | None = option(None, "run directory (default: <results>/runs/SETTING-sSEED)")
-    budget_seconds: float | None = option(None, "stop after this many seconds of training, counted across resumes")
-    batch_size: int | None = option(None, "batch size; 0 or unset = the setting's own")
-    width: int | None = option(None, "narrowest feature map of both networks; 0 or unset = the setting's "
-                               "own (the notebook's 64)")
-    mixed_precision: str | None = option(None, "compute in bfloat16 (variables and losses stay float32); on a "
-                                         "CPU without native bfloat16 add --jit-compile", choices=("bfloat16",))
-    strategy: str | None = option(None, "tf.distribute strategy: mirrored = all GPUs, or all logical CPUs "
-                                  "without one", choices=("default", "mirrored"))
-    clip_impl: str | None = option(None, f"weight-clipping implementation of clipping settings (default "
-                                   f"{DEFAULT_CLIP_IMPL})", choices=CLIP_IMPLS)
-    resume: bool = option(False, "continue the run in --out-dir from its last checkpoint")
-    force: bool = option(False, "delete the run held in --out-dir and start over")
-    checkpoint_every: int = option(100, "steps between checkpoints (each also writes a sample grid and "
-                                   "generator.keras)")
-    quiet: bool = option(False, "no progress bar")
-    deterministic: bool = option(True, "TensorFlow op determinism: a resumed run equals an unbroken one "
-                                 "(process-wide and one-way)")
-    jit_compile: bool = option(False, "compile the training step with XLA")
-    threads: int | None = option(None, "TensorFlow threads of this process (intra- and inter-op); unset = "
-                                 "TensorFlow's choice. Part of the recipe: set it before TensorFlow starts")
-    dataset: str = option(MNIST, "data set: MNIST, or Stacked MNIST (three digits per RGB image, 1,000 modes; "
-                          "networks with 3 channels)", choices=DATASETS)
-
-    def __post_init__(self) -> None:
-        checks.positive_int("steps", self.steps, optional=True)
-        checks.non_negative_int("seed", self.seed)
-        checks.positive_number("budget_seconds", self.budget_seconds, optional=True)
-        for name in ("batch_size", "width"):  # 0 means the setting's own, on every command
-            value = getattr(self, name)
-            if value is not None:
-                checks.non_negative_int(name, value)
-                if value == 0:
-                    object.__setattr__(self, name, None)
-        checks.positive_int("checkpoint_every", self.checkpoint_every)
-        checks.positive_int("threads", self.threads, optional=True)
-        checks.one_of("mixed precision", self.mixed_precision, tuple(MIXED_PRECISION))
-        if not isinstance(self.strategy, tf.distribute.Strategy):
-            checks.one_of("strategy", self.strategy, STRATEGIES)
-        checks.one_of("clipping implementation", self.clip_impl, (None, *CLIP_IMPLS))
-        checks.one_of("dataset", self.dataset, DATASETS)
-        if self.steps is None and self.budget_seconds is None:
-            object.__setattr__(self, "steps", DEFAULT_STEPS)
-
-    def setting_for(self, setting: str | Setting) -> Setting:
-        """The setting with this run's batch size and width applied."""
-        setting = get_setting(setting)
-        if self.batch_size is not None:
-            setting = replace(setting, batch_size=self.batch_size)
-        if self.width is not None:
-            setting = replace(setting, width=self.width)
-        return setting
 
 
 def train(setting: str | Setting, *, options: TrainOptions | None = None,
@@ -116,23 +51,17 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
     opts = _options(options, kwargs)
     setting = opts.setting_for(setting)
     steps, budget_seconds, seed = opts.steps, opts.budget_seconds, opts.seed
-    out = Path(opts.out_dir) if opts.out_dir is not None else runs_dir() / f"{setting.name}-s{seed}"
-    impl = (opts.clip_impl or DEFAULT_CLIP_IMPL) if setting.lipschitz == "clip" else "none"
-    strategy = opts.strategy
-    config = {"setting": asdict(setting), "seed": seed, "steps": steps, "budget_seconds": budget_seconds,
-              "mixed_precision": opts.mixed_precision, "strategy": strategy if isinstance(strategy, str) else
-              (type(strategy).__name__ if strategy else None), "clip_impl": impl,
-              "checkpoint_every": opts.checkpoint_every, "deterministic": opts.deterministic,
-              "jit_compile": opts.jit_compile, "threads": opts.threads, "dataset": opts.dataset,
-              "versions": versions()}
+    out = Path(opts.out_dir) if opts.out_dir is not None else runs_dir() / rundir.run_name(setting.name, seed)
+    config = {**recipe_of(opts, setting), "versions": versions()}
     config = json.loads(json.dumps(config))  # tuples → lists, as they read back from config.json
-    restore = rundir.prepare_run_dir(out, config, resume=opts.resume, force=opts.force)
+    restore = rundir.prepare_run_dir(out, config, resume=opts.resume, force=opts.force,
+                                     keys=resume_keys(type(opts)))
 
     if opts.threads is not None:
         set_threads(opts.threads)
     if opts.deterministic:
         tf.config.experimental.enable_op_determinism()
-    dist = resolve_strategy(strategy)
+    dist = resolve_strategy(opts.strategy)
     gan = build_gan_for(opts.dataset, setting, seed=seed, clip_impl=opts.clip_impl,
                         mixed_precision=opts.mixed_precision, strategy=dist, jit_compile=opts.jit_compile)
     with dist.scope():
@@ -194,8 +123,7 @@ def _restore(manager: tf.train.CheckpointManager) -> None:
         try:
             manager.checkpoint.restore(path).assert_consumed()
         except (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError, OSError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            failures.append(f"{path} ({first})")
+            failures.append(f"{path} ({first_line(err)})")
             continue
         if failures:
             print(f"warning: cannot restore {failures[0]}; resumed from {path} instead", file=sys.stderr)

@@ -12,7 +12,7 @@ import os
 import sys
 
 from wgan.console import configure_process
-from wgan.errors import WganbenchError
+from wgan.errors import WganbenchError, first_line
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                          "`pip install wganbench[cpu]` (or `[gpu]` on a CUDA machine)")
         if os.environ.get(DEBUG_ENV):
             raise
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        detail = first_line(err, "")
         return _fail(command, f"{type(err).__name__}: {detail} (set {DEBUG_ENV}=1 for the traceback)")
 
 

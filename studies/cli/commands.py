@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from studies.cli.flags import add_options, given
 
@@ -33,17 +35,35 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_file_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--settings-file", default=None, metavar="FILE",
+                        help="a TOML file of your own named settings, one table each: [my-clip] base = \"wgan-seed\" "
+                        "clip_value = 0.05 (also: $WGANBENCH_SETTINGS)")
+
+
+def _use_settings_file(args: argparse.Namespace) -> None:
+    """Name the settings file for this process and the study's workers, and check it now (exit 2 if bad)."""
+    from wgan.settings import SETTINGS_ENV, file_settings
+
+    if args.settings_file is not None:
+        os.environ[SETTINGS_ENV] = str(Path(args.settings_file).resolve())
+    file_settings()
+
+
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
     from wgan.settings import SETTINGS
-    from wgan.trainer import TrainOptions
+    from wgan.train_options import TrainOptions
 
-    parser.add_argument("setting", help=f"one of: {', '.join(SETTINGS)}")
+    parser.add_argument("setting", help=f"one of: {', '.join(SETTINGS)} (or a --settings-file's), with fields "
+                        "changed in brackets: 'wgan-seed[clip_value=0.05]'")
     add_options(parser, TrainOptions)
+    _settings_file_argument(parser)
 
 
 def _train(args: argparse.Namespace) -> int:
     from wgan.trainer import TrainOptions, train
 
+    _use_settings_file(args)
     train(args.setting, options=TrainOptions(**given(args, TrainOptions)))
     return 0
 
@@ -78,6 +98,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     from studies.run.compare import CompareOptions
 
     add_options(parser, CompareOptions)
+    _settings_file_argument(parser)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -85,6 +106,7 @@ def _compare(args: argparse.Namespace) -> int:
     from studies.run.compare import CompareOptions, study_meta
     from studies.run.study import run_study
 
+    _use_settings_file(args)
     options = CompareOptions(**given(args, CompareOptions))
     curves = run_study(options)
     for path in write_report(curves, study_meta(options), out_dir=options.report_dir(),

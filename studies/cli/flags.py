@@ -2,7 +2,9 @@
 
 A field ``batch_size: int | None = option(None, "…")`` becomes ``--batch-size N`` with that help;
 ``bool`` fields become ``--x/--no-x``; ``tuple[str, ...]`` and ``tuple[int, ...]`` fields take a
-comma-separated list. Fields made with ``option(..., cli=False)`` are API-only.
+comma-separated list (a comma inside brackets or parentheses does not separate, so a setting's fields
+stay with it: ``gan,wgan-seed[clip_value=0.05,n_critic=5]``). Fields made with ``option(..., cli=False)`` are
+API-only.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import types
 import typing
 from typing import Any
 
-from wgan.options import CHOICES, CLI, HELP
+from wgan.options import CHOICES, CLI, HELP, split_list
 
 
 def _csv(kind: type):
     def parse(text: str) -> tuple:
         try:
-            return tuple(kind(item.strip()) for item in text.split(",") if item.strip())
+            return tuple(kind(item) for item in split_list(text))
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a comma-separated list of {kind.__name__}, "
                                              f"got {text!r}") from None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import statistics
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from studies.gate.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate
 from wgan import ONEDNN_ENV, io, versions
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
+from wgan.machine import cpuinfo
 from wgan.paths import results_dir
 
 FORMAT = 2
@@ -117,15 +117,7 @@ def spread(per_seed: list[float]) -> dict[str, Any]:
 
 def cpu_name() -> str:
     """The CPU's model name (/proc/cpuinfo), else what `platform` knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpuinfo().model
 
 
 def environment() -> dict[str, Any]:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from wgan import rundir
 from wgan.data import MNIST
-from wgan.errors import WganbenchError
+from wgan.errors import WganbenchError, first_line
+from wgan.train_options import SETTING, TrainOptions, gate_keys
 
-# The recipe: what must equal the baseline's for a comparison to mean anything. Training keys come from
-# the run directory, evaluation keys from the gate's options (or a scores JSON's own recipe).
-TRAIN_KEYS = ("setting", "dataset", "steps", "width", "batch_size", "mixed_precision", "jit_compile")
+# The recipe: what must equal the baseline's for a comparison to mean anything. Training keys are the
+# GATE options of wgan.train_options (from the run directory), evaluation keys the gate's options (or a
+# scores JSON's own recipe).
+TRAIN_KEYS = gate_keys()
 EVAL_KEYS = ("n", "eval_seed")
 RECIPE_KEYS = (*TRAIN_KEYS, *EVAL_KEYS)
 SEED = "seed"  # recorded, never compared: the baseline's spread is over seeds
@@ -72,7 +74,29 @@ def read_candidate(candidate: str | Path) -> Candidate:
     return from_run(path if path.is_dir() else path.parent, path)
 
 
-def from_run(run: Path, source: Path | None = None) -> Candidate:
+def recipe_keys(options: type = TrainOptions) -> tuple[str, ...]:
+    """The gate's recipe of runs trained with ``options`` (a TrainOptions class)."""
+    return (*gate_keys(options), *EVAL_KEYS)
+
+
+def train_recipe(config: dict[str, Any], summary: dict[str, Any], options: type = TrainOptions) -> dict[str, Any]:
+    """The training part of a run's recipe: the setting's name, the steps done, and each GATE option as
+    config.json records it (batch and width inside the setting; an option's default for a run recorded
+    before the option existed)."""
+    setting = config[SETTING]
+    defaults = {f.name: f.default for f in fields(options)}
+    recipe = {}
+    for key in gate_keys(options):
+        if key == SETTING:
+            recipe[key] = setting["name"]
+        elif key == "steps":
+            recipe[key] = summary[rundir.SUMMARY_STEPS]  # steps done, not asked for
+        else:
+            recipe[key] = config[key] if key in config else setting.get(key, defaults[key])
+    return recipe
+
+
+def from_run(run: Path, source: Path | None = None, options: type = TrainOptions) -> Candidate:
     """A run directory's candidate: setting and recipe from config.json, steps done from summary.json."""
     config_path, summary_path = run / rundir.CONFIG_FILE, run / rundir.SUMMARY_FILE
     if not config_path.is_file():
@@ -82,11 +106,7 @@ def from_run(run: Path, source: Path | None = None) -> Candidate:
         raise WganbenchError(f"{run}: no {rundir.SUMMARY_FILE}; the run has not finished a training session")
     config, summary = _read_json(config_path, rundir.CONFIG_FILE), _read_json(summary_path, rundir.SUMMARY_FILE)
     try:
-        setting = config["setting"]
-        recipe = {"setting": setting["name"], "dataset": config.get("dataset", MNIST),
-                  "steps": summary[rundir.SUMMARY_STEPS], "width": setting["width"],
-                  "batch_size": setting["batch_size"], "mixed_precision": config.get("mixed_precision"),
-                  "jit_compile": bool(config.get("jit_compile", False)), SEED: config["seed"]}
+        recipe = {**train_recipe(config, summary, options), SEED: config["seed"]}
         seconds = summary.get(rundir.SUMMARY_WALL_SECONDS)
     except (KeyError, TypeError, AttributeError) as err:
         raise WganbenchError(f"{run}: {rundir.CONFIG_FILE} or {rundir.SUMMARY_FILE} lacks {err} (a corrupt or "
@@ -146,7 +166,7 @@ def score(candidate: Candidate, *, n: int, eval_seed: int) -> dict[str, float]:
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as err:  # noqa: BLE001 - any crash in evaluation is an input problem (exit 2), not a regression
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        first = first_line(err, "")
         raise WganbenchError(f"{candidate.path}: evaluation failed with {type(err).__name__}"
                              f"{': ' + first if first else ''}") from None
     return numbers(row, candidate.path)

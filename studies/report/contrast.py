@@ -26,13 +26,14 @@ from studies.report.tables import ALPHA, FID, MODES_COVERED, comparisons, final_
 from studies.schema import SETTING, STEP, TARGET
 from wgan import checks, io
 from wgan.errors import WganbenchError
-from wgan.options import option
+from wgan.options import contrast_labels, option
 from wgan.paths import results_dir
+from wgan.train_options import TrainOptions
 
 CURVES_FILE = "curves.csv"
 # The recipe fields a contrast names when they differ (the rest of a study's options say where it ran).
-RECIPE = {"dataset": "", "width": "width ", "budget_seconds": "", "steps": "", "batch_size": "batch ",
-          "n": "n ", "points": "points ", "mixed_precision": "", "jit_compile": "XLA "}
+# The training options' own labels (wgan.train_options), then the study's scoring.
+RECIPE = {**contrast_labels(TrainOptions), "n": "n ", "points": "points "}
 TITLE = "wganbench: does the recipe decide the verdict?"
 
 

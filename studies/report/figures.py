@@ -23,7 +23,7 @@ from studies.schema import SEED, SETTING, STATUS, STATUS_OK, STEP, TARGET, run_d
 from wgan import io, rundir
 
 FID = "fid"
-LOSSES = ("critic_loss", "generator_loss", "wasserstein")
+LOSSES = (rundir.CRITIC_LOSS, rundir.GENERATOR_LOSS, rundir.WASSERSTEIN)
 FID_COLOR, W_COLOR = "tab:orange", "tab:blue"
 
 
@@ -91,7 +91,7 @@ def loss_curves(settings: list[str], seed: int, runs_dir: Path, path: Path) -> P
         window = 1
         for column in LOSSES:
             if column in history.columns and history[column].notna().any() and (
-                    column != "wasserstein" or w_column(setting) == "wasserstein"):
+                    column != rundir.WASSERSTEIN or w_column(setting) == "wasserstein"):
                 smooth, window = _smooth(history[column].to_numpy(dtype=float))
                 ax.plot(history[rundir.STEP], smooth, label=column.replace("_", " "), lw=1.2)
         ax.set_xlabel("generator step" + (f" (rolling mean of {window})" if window > 1 else ""))
@@ -121,7 +121,7 @@ def w_and_fid(curves: pd.DataFrame, runs_dir: Path, path: Path) -> Path:
         ax.set_title(setting)
         ax.set_xlabel("generator step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("W estimate" if column == "wasserstein" else "discriminator loss", color=W_COLOR)
+        ax.set_ylabel("W estimate" if column == rundir.WASSERSTEIN else "discriminator loss", color=W_COLOR)
         twin.set_ylabel("FID", color=FID_COLOR)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper right")

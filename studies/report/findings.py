@@ -36,7 +36,7 @@ def _sci(x: float) -> str:
 # Why a setting may stay near noise on a short budget: the first rule that holds names the reason.
 REASONS: tuple[tuple[Callable[[Setting], bool], Callable[[Setting], str]], ...] = (
     (lambda s: s.d_optimizer == "rmsprop" and s.d_lr <= 5e-5, lambda s: f"RMSprop at {_sci(s.d_lr)} learns slowly"),
-    (lambda s: s.lipschitz == "clip", lambda s: f"weights clipped to ±{s.clip_value:g} limit the critic"),
+    (lambda s: s.constraint.clips, lambda s: f"weights clipped to ±{s.clip_value:g} limit the critic"),
 )
 
 

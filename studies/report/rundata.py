@@ -26,16 +26,15 @@ MIN_POINTS = 8        # scored points a run needs for its loss-vs-FID rank corre
 W_WINDOW = 20         # history rows averaged (trailing) for the W estimate at a scored step
 BOOT_RESAMPLES = 50   # bootstrap replicates of the evaluation's FID spread
 FID_BOOT_STD = "fid_boot_std"
-CRITIC_LOSS, WASSERSTEIN = "critic_loss", "wasserstein"
 
 
 def w_column(setting: str) -> str:
     """The history column that estimates the critic's distance: the Wasserstein estimate of a WGAN, the
     discriminator's loss of the cross-entropy GAN (which estimates no distance)."""
     try:
-        return WASSERSTEIN if get_setting(setting).loss == "wasserstein" else CRITIC_LOSS
+        return rundir.WASSERSTEIN if get_setting(setting).objective.estimates_distance else rundir.CRITIC_LOSS
     except WganbenchError:
-        return WASSERSTEIN
+        return rundir.WASSERSTEIN
 
 
 def read_history(runs_dir: Path, setting: str, seed: int) -> pd.DataFrame | None:

@@ -83,7 +83,7 @@ def pairs(settings: list[str]) -> list[tuple[str, str]]:
     `wgan-seed`, `wgan-gp` against `wgan` (only pairs whose settings are both present)."""
     def wasserstein(name: str) -> bool:
         try:
-            return get_setting(name).loss == "wasserstein"
+            return get_setting(name).objective.estimates_distance
         except WganbenchError:
             return False
 

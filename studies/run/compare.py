@@ -40,12 +40,13 @@ from studies.schema import (
     run_dir,
 )
 from wgan import checks, io, rundir, trainer
-from wgan.data import DATASETS, MNIST
-from wgan.errors import WganbenchError
-from wgan.options import option
+from wgan.data import MNIST
+from wgan.errors import WganbenchError, first_line
+from wgan.options import inherit, inherited, option
 from wgan.paths import results_dir
 from wgan.settings import SETTINGS, get_setting
 from wgan.tensorboard import log_scores, tensorboard_dir
+from wgan.train_options import TrainOptions
 
 # The main job's budget: 4 settings × 3 seeds × 8 scored points fit 45 minutes of a fresh 2-core clone
 # (install and classifier included) on two Dask workers (docs/DESIGN.md §6 The default study).
@@ -57,21 +58,25 @@ DEFAULT_SEEDS = (0, 1, 2)
 class CompareOptions:
     """A comparison study; every field is a `wganbench compare` flag. Checked before any training."""
 
-    settings: tuple[str, ...] = option(DEFAULT_SETTINGS, f"settings to compare, among {', '.join(SETTINGS)}")
+    settings: tuple[str, ...] = option(DEFAULT_SETTINGS, f"settings to compare, among {', '.join(SETTINGS)} (or a "
+                                       "--settings-file's), each with fields changed in brackets: "
+                                       "'gan,wgan-seed[clip_value=0.05,n_critic=5,update=alternating]'")
     seeds: tuple[int, ...] = option(DEFAULT_SEEDS, "seeds of every setting")
     steps: int | None = option(None, "equal budget in generator steps per run (instead of --budget-seconds)")
     budget_seconds: float | None = option(None, f"equal budget in seconds of training per run (default "
                                           f"{DEFAULT_BUDGET_SECONDS:g} unless --steps)")
     points: int = option(8, "scored checkpoints per run (the loss-vs-FID correlation needs at least 8)")
-    n: int = option(5000, "generated samples per score (the FID reference is always the 10,000 test images)")
-    width: int | None = option(16, "narrowest feature map of both networks; 0 = each setting's own (the "
-                               "notebook's 64)")
-    batch_size: int | None = option(None, "one batch size for every run; unset or 0 = each setting's own "
-                                    "(gan and wgan-seed 256, wgan and wgan-gp 64)")
-    jit_compile: bool = option(False, "compile the train step with XLA")
-    mixed_precision: str | None = option(None, "train in bfloat16 mixed precision", choices=("bfloat16",))
-    dataset: str = option(MNIST, "data set every run trains on and is scored on: MNIST, or Stacked MNIST "
-                          "(1,000 three-digit modes)", choices=DATASETS)
+    # Options of every run's training and scoring, forwarded by train_options and eval_options.
+    n: int = inherit(EvalOptions, "n", default=5000, help="generated samples per score (the FID reference is "
+                     "always the 10,000 test images)")
+    width: int | None = inherit(TrainOptions, "width", default=16, help="narrowest feature map of both networks; "
+                                "0 = each setting's own (the notebook's 64)")
+    batch_size: int | None = inherit(TrainOptions, "batch_size", help="one batch size for every run; unset or 0 = "
+                                     "each setting's own (gan and wgan-seed 256, wgan and wgan-gp 64)")
+    jit_compile: bool = inherit(TrainOptions, "jit_compile")
+    mixed_precision: str | None = inherit(TrainOptions, "mixed_precision")
+    dataset: str = inherit(TrainOptions, "dataset", help="data set every run trains on and is scored on: MNIST, or "
+                           "Stacked MNIST (1,000 three-digit modes)")
     out_dir: str | None = option(None, "where the report goes (default: <results>/main, or "
                                  "<results>/main-stacked-mnist)")
     runs_dir: str | None = option(None, "where run directories go (default: <results>/runs/main, or "
@@ -79,12 +84,13 @@ class CompareOptions:
     target_fid: float = option(150.0, "the FID of the 'time to reach' column")
     restart: bool = option(False, "delete the study's runs that were trained under another budget and start "
                            "them over")
-    quiet: bool = option(False, "no progress bars")
+    quiet: bool = inherit(TrainOptions, "quiet", help="no progress bars")
     workers: int | None = option(None, "runs trained at once, each in a Dask worker process of its own; 0 or 1 = one "
                                  "after another in this process; unset = this machine's measured best "
                                  "(studies.run.executor.default_workers)")
-    threads: int | None = option(None, "TensorFlow threads of each run, recorded in its config.json (part of the "
-                                 "recipe); unset = cores ÷ workers on workers, TensorFlow's choice in-process")
+    threads: int | None = inherit(TrainOptions, "threads", help="TensorFlow threads of each run, recorded in its "
+                                  "config.json (part of the recipe); unset = cores ÷ workers on workers, "
+                                  "TensorFlow's choice in-process")
     cluster: str | None = option(None, "tcp://HOST:PORT of a running Dask scheduler whose workers train the runs "
                                  "(instead of workers started here)")
     per_gpu: int = option(1, "runs sharing one GPU, each worker pinned to one with CUDA_VISIBLE_DEVICES (GPU "
@@ -93,8 +99,8 @@ class CompareOptions:
     def __post_init__(self) -> None:
         if not self.settings:
             raise WganbenchError("settings: give at least one setting")
-        for name in self.settings:
-            get_setting(name)  # an unknown setting fails before any training starts
+        # Each setting by its canonical name (an unknown one, or a bad field, fails before any training).
+        object.__setattr__(self, "settings", tuple(dict.fromkeys(get_setting(name).name for name in self.settings)))
         if not self.seeds:
             raise WganbenchError("seeds: give at least one seed")
         for seed in self.seeds:
@@ -115,17 +121,15 @@ class CompareOptions:
             return Budget(self.steps, None, self.points)
         return Budget(None, self.budget_seconds or DEFAULT_BUDGET_SECONDS, self.points)
 
-    def train_options(self, out: Path, target: float, seed: int = 0) -> trainer.TrainOptions:
+    def train_options(self, out: Path, target: float, seed: int = 0) -> TrainOptions:
+        """The options of run ``seed``'s segment that trains to ``target`` (the study's own training options)."""
         budget = self.budget
-        return trainer.TrainOptions(out_dir=str(out), seed=seed, resume=True, quiet=self.quiet, width=self.width,
-                                    batch_size=self.batch_size, jit_compile=self.jit_compile,
-                                    mixed_precision=self.mixed_precision, dataset=self.dataset,
-                                    threads=self.threads,
-                                    steps=int(target) if budget.unit == "steps" else None,
-                                    budget_seconds=float(target) if budget.unit == "s" else None)
+        return TrainOptions(**inherited(self, TrainOptions), out_dir=str(out), seed=seed, resume=True,
+                            steps=int(target) if budget.unit == "steps" else None,
+                            budget_seconds=float(target) if budget.unit == "s" else None)
 
     def eval_options(self) -> EvalOptions:
-        return EvalOptions(n=self.n, dataset=self.dataset)
+        return EvalOptions(**inherited(self, EvalOptions), dataset=self.dataset)
 
     def report_dir(self) -> Path:
         return Path(self.out_dir) if self.out_dir else results_dir() / self._default_name()
@@ -201,7 +205,7 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
                         IMAGES_PER_S: images / history[rundir.WALL_TIME].iloc[-1],
                         STATUS: STATUS_OK, **scores})
         except Exception as err:  # noqa: BLE001 — one failing run must not abort the others
-            detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            detail = first_line(err)
             print(f"{label}{setting} seed {seed}: FAILED: {detail}", flush=True)
             if not isinstance(err, WganbenchError):
                 traceback.print_exc()
