@@ -65,6 +65,8 @@ CASES = [
     ("report bench {tmp}/list.json", 2, "not a pytest-benchmark JSON file"),
     ("report bench {tmp}/nostats.json", 2, "benchmark 0 has no name or no stats"),
     ("report bench {tmp}", 2, "a folder, expected a benchmark JSON file"),
+    ("report study {tmp}", 2, "is not a study report folder"),
+    ("report study {tmp}/missing", 2, "is not a study report folder"),
 ]
 
 

@@ -1,8 +1,9 @@
 """`wganbench contrast`: studies that differ in a recipe field, set side by side. The shift of a setting
-between studies is Welch's test (SciPy's ttest_ind is the oracle) with Holm over the shifts; a verdict
-that flips between studies is named, identical verdicts say the ranking does not change, and studies
-that differ in two fields are flagged as confounded. Bad folders are refused with the reason; studies of
-one recipe (a replication) are named by their folders."""
+between studies is Welch's test on log FID (SciPy's ttest_ind is the oracle) with Bonferroni over the
+shifts; "the comparison changes" only where the interaction (difference of log-FID differences) is
+detected, one that is not says so even where the labels differ, and studies that differ in two fields
+are flagged as confounded. Bad folders are refused with the reason; studies of one recipe (a
+replication) are named by their folders."""
 
 from __future__ import annotations
 
@@ -35,21 +36,24 @@ def study(tmp: Path, name: str, fids: dict[str, list[list[float]]], **recipe: ob
     return folder
 
 
-def test_a_flipped_verdict_is_named_and_the_shift_is_welch_with_holm(tmp_path: Path) -> None:
+def test_a_detected_interaction_is_named_and_the_shift_is_welch_with_bonferroni(tmp_path: Path) -> None:
     narrow = study(tmp_path, "w16", {"gan": GAN, "wgan-gp": GP})
     wide = study(tmp_path, "w64", {"gan": [[150.0], [155.0], [152.0]], "wgan-gp": [[240.0], [250.0], [245.0]]},
                  width=64)
     written = write_contrast([narrow, wide], ContrastOptions(out_dir=str(tmp_path / "out")))
     text = (tmp_path / "out" / "contrast.md").read_text()
     assert {p.name for p in written} >= {"contrast.md", "contrast.html", "final_fid.png", "shifts.csv"}
-    assert "`wgan-gp` − `gan` changes: width 16: `wgan-gp` better; width 64: `gan` better." in text
+    assert "`wgan-gp` / `gan`: the difference changes with width and so does the ranking" in text
     assert "differ in" not in text  # one field differs: no confounding caveat
+    inter = pd.read_csv(tmp_path / "out" / "interactions.csv").iloc[0]
+    assert inter["ci_low"] > 1 and inter["p_adj"] < 0.05 and inter["detected"]
     table = pd.read_csv(tmp_path / "out" / "shifts.csv")
     gan = table[table["setting"] == "gan"].iloc[0]
-    oracle = sps.ttest_ind([150.0, 155.0, 152.0], [300.0, 320.0, 310.0], equal_var=False)
+    oracle = sps.ttest_ind(np.log([150.0, 155.0, 152.0]), np.log([300.0, 320.0, 310.0]), equal_var=False)
     assert gan["p"] == pytest.approx(oracle.pvalue, rel=1e-9)
-    assert gan["diff"] == pytest.approx(152.333333 - 310.0, rel=1e-6)
-    assert table["p_holm"].tolist() == pytest.approx(stats.holm(table["p"].to_numpy()).tolist())
+    ci = oracle.confidence_interval(1 - 0.05 / 2)  # two shifts: each interval at the Bonferroni level 97.5 %
+    assert (gan["ci_low"], gan["ci_high"]) == pytest.approx((np.exp(ci.low), np.exp(ci.high)), rel=1e-9)
+    assert table["p_adj"].tolist() == pytest.approx(stats.adjust(table["p"].to_numpy()).tolist())
     assert gan["verdict"] == "better at width 64"
 
 
@@ -59,15 +63,28 @@ def test_the_same_verdicts_say_the_ranking_does_not_change(tmp_path: Path) -> No
                  width=64)
     write_contrast([narrow, wide], ContrastOptions(out_dir=str(tmp_path / "out")))
     text = (tmp_path / "out" / "contrast.md").read_text()
-    assert "the ranking the evidence supports does not change" in text
+    assert "`wgan-gp` / `gan`: no interaction detected: the comparison does not change with width" in text
     assert "`gan` at width 64 vs width 16" in text and "no difference detected" in text
+
+
+def test_labels_that_differ_without_a_detected_interaction_are_not_a_change(tmp_path: Path) -> None:
+    """A win at width 16 (p just under the bar) and none at width 64, but the difference barely moves."""
+    narrow = study(tmp_path, "a", {"gan": [[300.0], [320.0], [310.0]], "wgan-gp": [[240.0], [250.0], [245.0]]})
+    wide = study(tmp_path, "b", {"gan": [[300.0], [360.0], [280.0]], "wgan-gp": [[230.0], [290.0], [240.0]]},
+                 width=64)
+    write_contrast([narrow, wide], ContrastOptions(out_dir=str(tmp_path / "out")))
+    inter = pd.read_csv(tmp_path / "out" / "interactions.csv").iloc[0]
+    assert inter["winner_1"] == "wgan-gp" and pd.isna(inter["winner_2"]) and not inter["detected"]
+    text = (tmp_path / "out" / "contrast.md").read_text()
+    assert "no interaction detected: the comparison does not change with width" in text
+    assert "changes with width" not in text
 
 
 def test_two_differing_fields_are_flagged_as_confounded(tmp_path: Path) -> None:
     studies = [load_study(study(tmp_path, "a", {"gan": GAN})),
                load_study(study(tmp_path, "b", {"gan": GAN}, width=64, budget_seconds=150.0))]
-    assert differing(studies) == ["width", "budget_seconds"]
-    assert [s.label for s in labelled(studies)] == ["width 16, 600 s", "width 64, 150 s"]
+    assert sorted(differing(studies)) == ["budget_seconds", "width"]  # in the recipe's field order
+    assert [set(s.label.split(", ")) for s in labelled(studies)] == [{"width 16", "600 s"}, {"width 64", "150 s"}]
     lines = " ".join(shifts(labelled(studies))["verdict"])
     assert lines == "no difference detected"
 
@@ -82,7 +99,7 @@ def test_at_a_target_each_run_is_read_at_that_point_and_the_budget_is_no_differe
     write_contrast([long, short], ContrastOptions(out_dir=str(tmp_path / "out"), at=10))
     text = (tmp_path / "out" / "contrast.md").read_text()
     assert "point scored at target 10" in text and "differ in" not in text
-    assert "`gan` at width 64 vs width 16: FID -100.0" in text
+    assert "`gan` at width 64 vs width 16: FID ratio 0.672" in text  # 205 / 305 in geometric means
     with pytest.raises(WganbenchError, match="no finished run scored at target 15"):
         load_study(long, 15)
 

@@ -8,7 +8,7 @@ import pytest
 
 from evaluators.metrics import METRICS, Metric, Value
 from studies.gate import gate
-from studies.report.report import score_columns
+from studies.report.tables import score_columns
 
 
 @pytest.fixture()
@@ -34,7 +34,7 @@ def test_toy_metric_is_gated_in_its_direction(toy_table) -> None:
 
 def test_toy_metric_in_a_written_report(toy_table, tmp_path) -> None:
     """final_scores, the table the report prints, carries the toy column."""
-    from studies.report.report import final_scores
+    from studies.report.tables import final_scores
 
     rows = pd.DataFrame({"setting": ["gan", "gan"], "seed": [0, 1], "target": [2, 2], "status": ["ok", "ok"],
                          **{c: [1.0, 2.0] for c in score_columns()}})

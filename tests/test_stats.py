@@ -1,4 +1,5 @@
-"""studies.stats against SciPy, against the formulas written out in NumPy, and against worked examples."""
+"""studies.stats against SciPy and statsmodels, against the formulas written out in NumPy, and against
+worked examples; our own code (bounded scales, the interaction) against SciPy where it reduces to it."""
 
 from __future__ import annotations
 
@@ -7,107 +8,157 @@ import math
 import numpy as np
 import pytest
 from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import TTestIndPower
 
 from studies.stats import (
     ONE_SEED,
+    Scale,
+    adjust,
     bootstrap_std,
-    correlation_ci,
+    changes_correlation,
+    detectable,
+    family_level,
+    fisher,
     format_ci,
     format_interval,
     holm,
+    interaction,
+    km_median,
     mean_ci,
+    proportion_ci,
+    seeds_for,
     spearman,
     welch,
 )
 
 A = [91.2, 88.4, 95.0]         # e.g. final FIDs of three seeds
 B = [120.5, 131.9, 117.2, 125.0]
+EPS = 1e-12                    # relative agreement of two float64 evaluations of one closed form
 
 
 def test_mean_ci_matches_scipy_and_the_closed_form() -> None:
     ci = mean_ci(A)
     low, high = sps.t.interval(0.95, len(A) - 1, loc=np.mean(A), scale=sps.sem(A))
-    assert (ci.low, ci.high) == pytest.approx((low, high), rel=1e-12)
-    # By hand: t_{0.975, 2} = 4.302652729749464 (tables), s = sample std.
-    half = 4.302652729749464 * np.std(A, ddof=1) / math.sqrt(3)
-    assert ci.mean == pytest.approx(np.mean(A)) and ci.half_width == pytest.approx(half, rel=1e-9)
-    assert ci.n == 3 and ci.std == pytest.approx(np.std(A, ddof=1))
+    assert (ci.low, ci.high) == pytest.approx((low, high), rel=EPS)
+    half = 4.302652729749464 * np.std(A, ddof=1) / math.sqrt(3)  # t_{0.975, 2} from the tables
+    assert ci.high - ci.mean == pytest.approx(half, rel=1e-9) and ci.values == tuple(A)
+
+
+def test_a_bounded_count_near_its_bound_stays_inside_its_range() -> None:
+    """Digits covered 7, 9, 9 of 10: the t interval on the raw scale reaches 12.1 (the issue's example);
+    on the logit of the range it is the logistic of SciPy's t interval of the logits, inside (0, 10)."""
+    counts = Scale(0, 10, 0.5)
+    raw = mean_ci([7, 9, 9])
+    assert raw.high > 10  # what the report printed before
+    ci = mean_ci([7, 9, 9], scale=counts)
+    logits = np.log(np.array([7, 9, 9]) / (10 - np.array([7, 9, 9])))
+    oracle = sps.ttest_1samp(logits, 0).confidence_interval(0.95)
+    assert (ci.low, ci.high) == pytest.approx((10 * sps.logistic.cdf(oracle.low), 10 * sps.logistic.cdf(oracle.high)),
+                                              rel=EPS)
+    assert 0 < ci.low < ci.mean < ci.high < 10
+    shares = mean_ci([0.0, 0.0002, 0.0], scale=Scale(0, 1, 0.5 / 5000))  # a share at its lower bound
+    assert 0 < shares.low and shares.high < 1
+    fid = mean_ci([5.0, 40.0, 300.0], scale=Scale(0, math.inf, 1e-9))  # positive: the log keeps it above 0
+    assert fid.low > 0 and mean_ci([5.0, 40.0, 300.0]).low < 0
+
+
+def test_a_zero_spread_is_printed_as_its_values_and_few_seeds_beside_the_mean() -> None:
+    assert format_ci(mean_ci([10, 10, 10], scale=Scale(0, 10, 0.5))) == "10, 10, 10 over 3 seeds"
+    text = format_ci(mean_ci([7, 9, 9], scale=Scale(0, 10, 0.5)))
+    assert text.startswith("8.333 (7, 9, 9) [") and "[4.53, 9.75]" in text
+    many = format_ci(mean_ci(range(6)))
+    assert "(" not in many  # six seeds: the interval alone
 
 
 def test_one_seed_has_no_interval() -> None:
     ci = mean_ci([90.0])
-    assert ci.mean == 90.0 and math.isnan(ci.low) and math.isnan(ci.high) and ci.n == 1
-    assert format_ci(ci) == f"90 [{ONE_SEED}]" == "90 [n/a (1 seed)]"
+    assert ci.mean == 90.0 and math.isnan(ci.low) and ci.n == 1
+    assert format_ci(ci) == f"90 [{ONE_SEED}]"
     w = welch([90.0], [120.0, 130.0])
-    assert w.diff == -35.0 and math.isnan(w.p) and math.isnan(w.low)
-    assert format_interval(w.low, w.high, 1) == "n/a (1 seed)"
-    assert mean_ci([1.0, np.nan, 3.0]).n == 2  # NaNs (a seed without the value) are dropped
+    assert w.diff == -35.0 and math.isnan(w.p) and format_interval(w.low, w.high, 1) == ONE_SEED
+    assert mean_ci([1.0, np.nan, 3.0]).n == 2
 
 
-def test_welch_matches_scipy_and_the_welch_satterthwaite_formulas() -> None:
+def test_welch_is_scipys_and_the_welch_satterthwaite_formulas() -> None:
     w = welch(A, B)
-    ref = sps.ttest_ind(A, B, equal_var=False)
-    assert w.t == pytest.approx(ref.statistic, rel=1e-12) and w.p == pytest.approx(ref.pvalue, rel=1e-10)
-    # Independent computation from the formulas.
     va, vb = np.var(A, ddof=1) / 3, np.var(B, ddof=1) / 4
     df = (va + vb) ** 2 / (va**2 / 2 + vb**2 / 3)
-    se = math.sqrt(va + vb)
-    diff = np.mean(A) - np.mean(B)
-    assert w.df == pytest.approx(df, rel=1e-12) and w.diff == pytest.approx(diff)
+    diff, se = np.mean(A) - np.mean(B), math.sqrt(va + vb)
     q = sps.t.ppf(0.975, df)
-    assert (w.low, w.high) == pytest.approx((diff - q * se, diff + q * se), rel=1e-12)
-    assert w.p == pytest.approx(2 * sps.t.sf(abs(diff / se), df), rel=1e-12)
-    assert w.excludes_zero and w.high < 0 and w.p < 0.05
-    if hasattr(ref, "confidence_interval"):  # SciPy ≥ 1.11 gives the Welch interval too
-        assert (w.low, w.high) == pytest.approx(tuple(ref.confidence_interval(0.95)), rel=1e-10)
+    assert w.df == pytest.approx(df, rel=EPS) and (w.low, w.high) == pytest.approx((diff - q * se, diff + q * se),
+                                                                                 rel=EPS)
+    assert w.p == pytest.approx(2 * sps.t.sf(abs(diff / se), df), rel=1e-10) and w.excludes_zero
 
 
-def test_welch_overlapping_samples_are_not_different() -> None:
-    w = welch([100.0, 140.0, 120.0], [110.0, 150.0, 105.0])
-    assert not w.excludes_zero and w.p > 0.5
-    assert w.p == pytest.approx(sps.ttest_ind([100, 140, 120], [110, 150, 105], equal_var=False).pvalue)
+def test_the_interaction_reduces_to_welch_when_one_study_does_not_vary() -> None:
+    """(a2 − b2) − (a1 − b1) with a1, b1 constant is a2 − b2 shifted: SciPy's Welch interval and p."""
+    x, y = [4.1, 4.5, 4.3], [3.0, 3.4, 3.9, 3.1]
+    w = interaction([2.0, 2.0], [1.0, 1.0], x, y)
+    ref = sps.ttest_ind(x, np.add(y, 1.0), equal_var=False)  # the same null: mean x − mean y = 2 − 1
+    ci = ref.confidence_interval(0.95)
+    assert w.p == pytest.approx(ref.pvalue, rel=1e-10) and w.df == pytest.approx(ref.df, rel=EPS)
+    assert (w.low, w.high) == pytest.approx((ci.low, ci.high), rel=1e-10)
 
 
-def test_holm_worked_example() -> None:
-    # Holm–Bonferroni's textbook example (four hypotheses, α = 0.05): sorted 0.005, 0.01, 0.03, 0.04
-    # times 4, 3, 2, 1 → 0.02, 0.03, 0.06, 0.04; running maximum → 0.02, 0.03, 0.06, 0.06.
-    adjusted = holm([0.01, 0.04, 0.03, 0.005])
-    assert adjusted.tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert (adjusted < 0.05).tolist() == [True, False, False, True]  # H1 and H4 rejected, as in the example
+def test_bonferroni_intervals_exclude_zero_exactly_where_the_adjusted_p_is_below_alpha() -> None:
+    rng = np.random.default_rng(11)  # pure math: random groups of three
+    groups = [(rng.normal(0, 1, 3), rng.normal(shift, 1, 3)) for shift in np.linspace(0, 6, 40)]
+    level = family_level(len(groups))
+    tests = [welch(a, b, level) for a, b in groups]
+    p = adjust([t.p for t in tests])
+    assert p.tolist() == pytest.approx(multipletests([t.p for t in tests], method="bonferroni")[1].tolist())
+    assert [t.excludes_zero for t in tests] == (p < 0.05).tolist()
+    assert 0 < sum(p < 0.05) < len(groups)  # both outcomes exercised
 
 
-def test_holm_known_values_and_edges() -> None:
-    # By hand from the definition (sorted p times 8, 7, …, 1, then the running maximum):
-    p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205]
-    expected = [0.008, 0.056, 0.234, 0.234, 0.234, 0.234, 0.234, 0.234]
-    assert holm(p).tolist() == pytest.approx(expected)
-    assert holm([0.5, 0.9]).tolist() == [1.0, 1.0]  # capped at 1
-    assert holm([0.02]).tolist() == [0.02]  # a family of one is left alone
-    out = holm([0.01, np.nan, 0.02])  # an untestable comparison is not part of the family
-    assert out[0] == pytest.approx(0.02) and math.isnan(out[1]) and out[2] == pytest.approx(0.02)
-    assert holm([]).size == 0
+def test_holm_is_statsmodels_on_a_worked_example() -> None:
+    assert holm([0.01, 0.04, 0.03, 0.005]).tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    out = holm([0.01, np.nan, 0.02])
+    assert out[0] == pytest.approx(0.02) and math.isnan(out[1]) and holm([]).size == 0
 
 
-def test_spearman_matches_scipy_and_ranks() -> None:
-    rng = np.random.default_rng(3)
-    x, y = rng.normal(size=12), rng.normal(size=12)
-    assert spearman(x, y) == pytest.approx(sps.spearmanr(x, y).statistic)
-    # Without ties ρ = 1 − 6 Σd² / (n(n² − 1)).
-    d = sps.rankdata(x) - sps.rankdata(y)
-    assert spearman(x, y) == pytest.approx(1 - 6 * np.sum(d**2) / (12 * (144 - 1)))
-    assert spearman([1, 2, 3, 4], [10, 20, 35, 90]) == 1.0
-    assert math.isnan(spearman([1, 2, 3], [5, 5, 5])) and math.isnan(spearman([1, 2], [3, 4]))
+def test_spearman_exact_p_and_the_changes() -> None:
+    rho, _p = spearman(range(8), [1, 3, 2, 5, 4, 7, 6, 8])
+    assert rho == pytest.approx(sps.spearmanr(range(8), [1, 3, 2, 5, 4, 7, 6, 8]).statistic)
+    # ρ = 1 of 8 points: 2 of the 8! pairings reach |ρ| = 1, so the exact two-sided p is 2/40320.
+    assert spearman(range(8), range(8)) == (pytest.approx(1.0), pytest.approx(2 / 40320))
+    # Two monotone curves: ρ of levels is 1, of their changes unrelated.
+    fid = [700, 650, 500, 480, 300, 290, 250, 240]
+    w = [5.0, 4.9, 4.0, 3.2, 3.1, 2.0, 1.9, 1.0]
+    assert spearman(w, fid)[0] == pytest.approx(1.0) and changes_correlation(w, fid)[1] > 0.05
+    assert math.isnan(spearman([1, 2, 3], [5, 5, 5])[0])
+    assert fisher([0.5]) == pytest.approx(0.5) and fisher([0.07, 0.07, 0.07]) == pytest.approx(
+        sps.chi2.sf(-2 * 3 * math.log(0.07), 6))
 
 
-def test_correlation_ci_over_seeds() -> None:
-    ci = correlation_ci([0.9, 0.95, 0.99])
-    assert ci.mean == pytest.approx(0.9466666) and ci.high == 1.0  # clipped to a correlation's range
-    assert ci.low == pytest.approx(mean_ci([0.9, 0.95, 0.99]).low)
+def test_power_is_statsmodels_and_inverts() -> None:
+    d = detectable(0.2, 3)
+    assert d == pytest.approx(0.2 * TTestIndPower().solve_power(nobs1=3, alpha=0.05, power=0.8), rel=EPS)
+    n = seeds_for(0.2, 0.3)
+    assert detectable(0.2, n) <= 0.3 < detectable(0.2, n - 1)
+    with pytest.raises(ValueError, match="sd > 0"):
+        seeds_for(0.0, 0.3)
+
+
+def test_kaplan_meier_median_censored_and_not() -> None:
+    censored = km_median([150.0, 150.0, 150.0], [False, False, False])
+    assert math.isnan(censored.median) and censored.above == 150.0 and censored.events == 0
+    s = km_median([50.0, 80.0, 100.0, 150.0, 150.0], [True, True, True, False, False])
+    # KM by hand: S is 4/5 after 50, 3/5 after 80, 2/5 after 100: the median is 100 (S first below ½).
+    assert s.median == 100.0 and s.events == 3 and s.low <= 100.0 <= s.high
+
+
+def test_exact_binomial_interval_is_clopper_pearson() -> None:
+    low, high = proportion_ci(0, 3)
+    assert low == 0.0 and high == pytest.approx(1 - 0.025 ** (1 / 3), rel=EPS)  # (1 − p)³ = α/2
+    low, high = proportion_ci(1, 4)
+    assert (low, high) == pytest.approx((sps.beta.ppf(0.025, 1, 4), sps.beta.ppf(0.975, 2, 3)), rel=1e-9)
 
 
 def test_bootstrap_std_of_a_mean_is_its_standard_error() -> None:
     sample = np.random.default_rng(0).normal(size=400)
     se = bootstrap_std(len(sample), lambda idx: float(sample[idx].mean()), resamples=400, seed=1)
-    assert se == pytest.approx(sample.std() / math.sqrt(400), rel=0.15)
-    again = bootstrap_std(len(sample), lambda idx: float(sample[idx].mean()), resamples=400, seed=1)
-    assert again == se  # seeded
+    # 400 replicates estimate a standard deviation to a relative error of about 1/√(2·399) ≈ 3.5 %; 4 of those.
+    assert se == pytest.approx(sample.std() / math.sqrt(400), rel=4 / math.sqrt(2 * 399))
+    assert bootstrap_std(len(sample), lambda idx: float(sample[idx].mean()), resamples=400, seed=1) == se

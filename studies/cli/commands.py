@@ -151,12 +151,21 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     bench = sub.add_parser("bench", help="tables from pytest-benchmark's JSON (bench.md, bench.csv)")
     bench.add_argument("bench_json", help="the file written by `pytest bench/ --benchmark-json FILE`")
     bench.add_argument("--out-dir", default=None, help="where to write (default: <results>)")
+    study = sub.add_parser("study", help="rebuild a study's report from its own committed tables (curves.csv, "
+                           "study.json) in its folder, without the run directories or retraining")
+    study.add_argument("folder", help="a report folder written by `wganbench compare`")
 
 
 def _report(args: argparse.Namespace) -> int:
-    from studies.report.bench import write_bench_report
+    if args.what == "study":
+        from studies.report.report import rerender
 
-    for path in write_bench_report(args.bench_json, args.out_dir):
+        written = rerender(args.folder)
+    else:
+        from studies.report.bench import write_bench_report
+
+        written = write_bench_report(args.bench_json, args.out_dir)
+    for path in written:
         print(f"wrote {path}")
     return 0
 
@@ -173,5 +182,6 @@ COMMANDS: dict[str, Command] = {
                         _contrast_arguments, _contrast),
     "gate": Command("fail (exit 1) when a candidate's sample quality regresses against the baseline",
                     _gate_arguments, _gate),
-    "report": Command("turn benchmark JSON into pandas tables under <results>", _report_arguments, _report),
+    "report": Command("turn benchmark JSON into pandas tables, or rebuild a study's report from its tables",
+                      _report_arguments, _report),
 }

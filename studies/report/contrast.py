@@ -1,10 +1,12 @@
 """`wganbench contrast`: do studies that differ in a recipe field (width, budget) reach the same verdict?
 
 Input: two or more report folders written by `wganbench compare` (each holds ``curves.csv`` and the
-study's recipe, ``study.json``). Output: the settings' final FID side by side, each setting's shift
-between the studies (Welch, Holm-corrected over every shift), and the report's pairwise verdicts in
-each study, with sentences that say whether the ranking changes (docs/DESIGN.md §6 Contrasts).
-A contrast of studies that differ in more than one field says so: it cannot tell which one mattered.
+study's recipe, ``study.json``). Output, a table of sections (`studies.report.page`): the settings'
+final FID side by side; each setting's shift between the studies; and per comparison of the report the
+interaction, the change of its log-FID difference between studies (a ratio of FID ratios) with its
+Bonferroni-simultaneous interval: "the comparison changes with X" only where that interval excludes 1,
+never from two significance labels, and no verdict between two settings both near noise (docs/DESIGN.md
+§6 Contrasts). A contrast of studies that differ in more than one field says so.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import pandas as pd
 
 from studies import stats
 from studies.report.figures import contrast_plot
-from studies.report.html import render_html
-from studies.report.report import META_FILE, markdown_page
-from studies.report.tables import ALPHA, FID, MODES_COVERED, comparisons, final_rows, final_scores
+from studies.report.findings import noise_fid
+from studies.report.page import Section, write_page
+from studies.report.report import META_FILE
+from studies.report.tables import FID, MODES_COVERED, comparisons, final_rows, final_scores, near_noise
 from studies.schema import SETTING, STEP, TARGET
-from wgan import checks, io
+from wgan import checks
 from wgan.errors import WganbenchError
 from wgan.options import contrast_labels, option
 from wgan.paths import results_dir
@@ -71,9 +74,12 @@ def load_study(path: str | Path, at: float | None = None) -> Study:
         curves = pd.read_csv(folder / CURVES_FILE)
         if at is not None:
             curves = curves[np.isclose(curves[TARGET].to_numpy(dtype=float), at)]
-        final = final_rows(curves)
+        final = final_rows(curves, noise_fid())
     except (ValueError, KeyError, pd.errors.ParserError) as err:
         raise WganbenchError(f"{folder}: unreadable study ({type(err).__name__}: {err})") from None
+    if not isinstance(meta, dict):
+        raise WganbenchError(f"{folder / META_FILE}: expected the study's recipe as a JSON object (written by "
+                             f"`wganbench compare`), got a JSON {type(meta).__name__}")
     if final.empty:
         where = f" scored at target {at:g}" if at is not None else ""
         raise WganbenchError(f"{folder}: no finished run{where} to contrast")
@@ -113,53 +119,85 @@ def side_by_side(studies: list[Study]) -> pd.DataFrame:
     """One row per (setting, study): final FID mean and 95 % interval over seeds, digits covered, steps, rank."""
     rows = []
     for s in studies:
-        numeric, _ = final_scores(s.final)
+        numeric, shown = final_scores(s.final)
         numeric["rank"] = numeric[f"{FID}_mean"].rank(method="min").astype(int)
         steps = s.final.groupby(SETTING)[STEP].mean()
-        for _, r in numeric.iterrows():
+        for (_, r), text in zip(numeric.iterrows(), shown[FID]):
             rows.append({SETTING: r[SETTING], "study": s.label, "seeds": int(r["seeds"]),
                          "fid_mean": r[f"{FID}_mean"], "fid_ci_low": r[f"{FID}_ci_low"],
-                         "fid_ci_high": r[f"{FID}_ci_high"], "steps": float(steps[r[SETTING]]),
+                         "fid_ci_high": r[f"{FID}_ci_high"], "fid": text, "steps": float(steps[r[SETTING]]),
                          "modes_covered": r.get(f"{MODES_COVERED}_mean", math.nan), "rank": int(r["rank"])})
     return pd.DataFrame(rows)
 
 
+def _log(final: pd.DataFrame, setting: str) -> np.ndarray:
+    return np.log(final.loc[final[SETTING] == setting, FID].to_numpy(dtype=float))
+
+
+def _decide(table: pd.DataFrame) -> pd.DataFrame:
+    """Bonferroni over the table's rows: p adjusted and each interval at 1 − α/m, as ratios (exp)."""
+    table["p_adj"] = stats.adjust(table["p"].to_numpy(dtype=float)) if len(table) else []
+    table["detected"] = [bool(lo > 1 or hi < 1) for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    return table
+
+
 def shifts(studies: list[Study]) -> pd.DataFrame:
-    """Per setting, each study against the first: the difference of mean final FID with its Welch interval
-    and p, Holm-adjusted over every row; ``verdict`` names the better study only where the interval
-    excludes zero and the adjusted p < ``ALPHA``."""
+    """Per setting, each study against the first: the ratio of geometric-mean final FID (Welch on log FID)
+    with its Bonferroni-simultaneous interval over every row; ``verdict`` names the better study only
+    where that interval excludes 1."""
     first, rows = studies[0], []
-    for other in studies[1:]:
-        for setting in dict.fromkeys(first.final[SETTING]):
-            b = other.final.loc[other.final[SETTING] == setting, FID].to_numpy(dtype=float)
-            if not len(b):
-                continue
-            a = first.final.loc[first.final[SETTING] == setting, FID].to_numpy(dtype=float)
-            w = stats.welch(b, a)
-            rows.append({SETTING: setting, "a": other.label, "b": first.label, "seeds_a": w.n_a, "seeds_b": w.n_b,
-                         "diff": w.diff, "ci_low": w.low, "ci_high": w.high, "p": w.p})
-    table = pd.DataFrame(rows, columns=[SETTING, "a", "b", "seeds_a", "seeds_b", "diff", "ci_low", "ci_high", "p"])
-    table["p_holm"] = stats.holm(table["p"].to_numpy(dtype=float)) if len(table) else []
-    table["verdict"] = [("better at " + (a if d < 0 else b)) if (lo > 0 or hi < 0) and p < ALPHA
-                        else "no difference detected"
-                        for a, b, d, lo, hi, p in zip(table["a"], table["b"], table["diff"], table["ci_low"],
-                                                      table["ci_high"], table["p_holm"])]
+    pending = [(o, s) for o in studies[1:] for s in dict.fromkeys(first.final[SETTING]) if s in set(o.final[SETTING])]
+    level = stats.family_level(len(pending))
+    for other, setting in pending:
+        w = stats.welch(_log(other.final, setting), _log(first.final, setting), level)
+        rows.append({SETTING: setting, "a": other.label, "b": first.label, "seeds_a": w.n_a, "seeds_b": w.n_b,
+                     "ratio": math.exp(w.diff), "ci_low": math.exp(w.low), "ci_high": math.exp(w.high),
+                     "level": level, "p": w.p})
+    table = _decide(pd.DataFrame(rows, columns=[SETTING, "a", "b", "seeds_a", "seeds_b", "ratio", "ci_low",
+                                                "ci_high", "level", "p"]))
+    table["verdict"] = [("better at " + (a if r < 1 else b)) if d else "no difference detected"
+                        for a, b, r, d in zip(table["a"], table["b"], table["ratio"], table["detected"])]
     return table
 
 
-def verdicts(studies: list[Study]) -> pd.DataFrame:
-    """The compare report's pairwise comparisons, one column of verdicts per study, and whether they agree."""
-    columns = {}
-    for s in studies:
-        pairs = comparisons(s.final)
-        columns[s.label] = {(a, b): (f"`{w}` better" if w else "no difference detected")
-                            for a, b, w in zip(pairs["a"], pairs["b"], pairs["winner"])}
-    keys = list(dict.fromkeys(k for column in columns.values() for k in column))
-    table = pd.DataFrame({"comparison": [f"`{a}` − `{b}`" for a, b in keys],
-                          **{label: [column.get(k, "not in this study") for k in keys]
-                             for label, column in columns.items()}})
-    table["same verdict"] = ["yes" if len(set(row)) == 1 else "no" for row in table[list(columns)].values]
-    return table
+def interactions(studies: list[Study], noise: float) -> pd.DataFrame:
+    """Per comparison of the report and each study against the first: the report's verdict in both, and the
+    interaction (ratio of the two FID ratios, Welch–Satterthwaite on log FID, `studies.stats.interaction`)
+    with its Bonferroni-simultaneous interval over every row; no verdict where both settings are near
+    ``noise`` in either study."""
+    first = studies[0]
+    verdict = {s.label: {(r["a"], r["b"]): r for _, r in comparisons(s.final, noise=noise).iterrows()}
+               for s in studies}
+    keys = [(o, k) for o in studies[1:] for k in verdict[first.label] if k in verdict[o.label]]
+    level, rows = stats.family_level(len(keys)), []
+    for other, (a, b) in keys:
+        w = stats.interaction(_log(first.final, a), _log(first.final, b), _log(other.final, a),
+                              _log(other.final, b), level)
+        r1, r2 = verdict[first.label][(a, b)], verdict[other.label][(a, b)]
+        noisy = any(near_noise(r[f"{FID}_a"], noise) and near_noise(r[f"{FID}_b"], noise) for r in (r1, r2))
+        rows.append({"comparison": f"`{a}` / `{b}`", "a": a, "b": b, "study_1": first.label, "study_2": other.label,
+                     "ratio_1": r1["ratio"], "ratio_2": r2["ratio"], "winner_1": r1["winner"],
+                     "winner_2": r2["winner"], "both_near_noise": noisy, "interaction": math.exp(w.diff),
+                     "ci_low": math.exp(w.low), "ci_high": math.exp(w.high), "level": level, "df": w.df, "p": w.p})
+    return _decide(pd.DataFrame(rows, columns=["comparison", "a", "b", "study_1", "study_2", "ratio_1", "ratio_2",
+                                               "winner_1", "winner_2", "both_near_noise", "interaction", "ci_low",
+                                               "ci_high", "level", "df", "p"]))
+
+
+def interaction_verdict(row: pd.Series, fields: str) -> str:
+    if row["both_near_noise"]:
+        return "no verdict, both settings are near noise in one of the studies"
+    if not row["detected"]:
+        return f"no interaction detected: the comparison does not change with {fields}"
+    flips = row["winner_1"] != row["winner_2"]
+    return f"the difference changes with {fields}{' and so does the ranking' if flips else ', the verdict stays'}"
+
+
+def interaction_line(row: pd.Series, fields: str) -> str:
+    interval = stats.format_interval(row["ci_low"], row["ci_high"], 2)
+    return (f"{row['comparison']}: {interaction_verdict(row, fields)} (FID ratio {row['ratio_1']:.3g} at "
+            f"{row['study_1']}, {row['ratio_2']:.3g} at {row['study_2']}; ratio of ratios {row['interaction']:.3g}, "
+            f"{100 * row['level']:.3g}% simultaneous CI {interval}, Bonferroni p = {stats.fmt(row['p_adj'], 2)}).")
 
 
 def _what(at: float | None) -> str:
@@ -170,7 +208,7 @@ def _order(rows: pd.DataFrame) -> str:
     return " < ".join(f"`{s}`" for s in rows.sort_values("fid_mean")[SETTING])
 
 
-def contrast_lines(studies: list[Study], table: pd.DataFrame, moved: pd.DataFrame, pairs: pd.DataFrame,
+def contrast_lines(studies: list[Study], table: pd.DataFrame, moved: pd.DataFrame, inter: pd.DataFrame,
                    at: float | None = None) -> list[str]:
     """The contrast's findings, computed from its tables."""
     fields = differing(studies, at)
@@ -181,17 +219,13 @@ def contrast_lines(studies: list[Study], table: pd.DataFrame, moved: pd.DataFram
     lines.append("Generator steps reached (mean over seeds): " + "; ".join(
         f"{s.label}: " + ", ".join(f"`{r[SETTING]}` {r['steps']:.0f}" for _, r in table[table["study"] == s.label]
                                    .iterrows()) for s in studies) + ".")
-    changed = pairs[pairs["same verdict"] == "no"]
-    labels = [s.label for s in studies]
-    if changed.empty:
-        lines.append(f"The pairwise verdicts are the same in every study ({len(pairs)} comparisons, Welch with Holm "
-                     "within each study): the ranking the evidence supports does not change.")
-    for _, row in changed.iterrows():
-        lines.append(f"{row['comparison']} changes: " + "; ".join(f"{label}: {row[label]}" for label in labels) + ".")
+    what = " and ".join(fields) or "the study"
+    lines += [interaction_line(row, what) for _, row in inter.iterrows()]
     for _, row in moved.iterrows():
         interval = stats.format_interval(row["ci_low"], row["ci_high"], min(row["seeds_a"], row["seeds_b"]))
-        lines.append(f"`{row[SETTING]}` at {row['a']} vs {row['b']}: FID {row['diff']:+.1f}, 95% CI {interval}, "
-                     f"Holm p = {stats.fmt(row['p_holm'], 2)}: {row['verdict']}.")
+        lines.append(f"`{row[SETTING]}` at {row['a']} vs {row['b']}: FID ratio {row['ratio']:.3g}, "
+                     f"{100 * row['level']:.3g}% simultaneous CI {interval}, Bonferroni p = "
+                     f"{stats.fmt(row['p_adj'], 2)}: {row['verdict']}.")
     if len(fields) > 1:
         lines.append(f"These studies differ in {', '.join(fields)}: the contrast cannot say which of them made a "
                      "difference.")
@@ -204,33 +238,40 @@ def write_contrast(paths: list[str | Path], options: ContrastOptions) -> list[Pa
         raise WganbenchError("contrast needs at least two study folders")
     at, out_dir = options.at, options.report_dir()
     studies = labelled([load_study(p, at) for p in paths], at)
-    table, moved, pairs = side_by_side(studies), shifts(studies), verdicts(studies)
-    lines = contrast_lines(studies, table, moved, pairs, at)
-    written = [io.write_text(out_dir / f"{name}.csv", frame.to_csv(index=False))
-               for name, frame in (("final_fid", table), ("shifts", moved), ("verdicts", pairs))]
+    table, moved, inter = side_by_side(studies), shifts(studies), interactions(studies, noise_fid())
+    lines = contrast_lines(studies, table, moved, inter, at)
     what = _what(at)
+    title = f"{what[0].upper()}{what[1:]}"
     figure = contrast_plot(table, out_dir / "final_fid.png", f"{what} (lower is better)")
-    written.append(figure)
-    shown = table.assign(fid=[stats.format_ci(stats.MeanCI(m, lo, hi, math.nan, n)) for m, lo, hi, n in
-                              zip(table["fid_mean"], table["fid_ci_low"], table["fid_ci_high"], table["seeds"])])
-    shown = shown[[SETTING, "study", "seeds", "fid", "rank", "modes_covered", "steps"]].rename(
-        columns={"fid": f"{what}, mean [95% CI]", "rank": "rank by mean", "modes_covered": "digits covered",
-                 "steps": "generator steps reached"})
+    shown = table[[SETTING, "study", "seeds", "fid", "rank", "modes_covered", "steps"]].rename(
+        columns={"fid": f"{what}, mean (per-seed values) [95% CI]", "rank": "rank by mean",
+                 "modes_covered": "digits covered", "steps": "generator steps reached"})
     moved_shown = moved.assign(interval=[stats.format_interval(lo, hi, min(na, nb)) for lo, hi, na, nb in zip(
         moved["ci_low"], moved["ci_high"], moved["seeds_a"], moved["seeds_b"])])[
-        [SETTING, "a", "b", "diff", "interval", "p", "p_holm", "verdict"]].rename(
-        columns={"diff": "FID difference (a − b)", "interval": "95% CI", "p": "p (Welch)", "p_holm": "p (Holm)"})
-    sections = [(f"{what[0].upper()}{what[1:]} in each study", shown),
-                (f"Each setting's shift between studies (p Holm-corrected over {len(moved)})", moved_shown),
-                ("The compare report's verdicts in each study", pairs)]
-    figures = [(f"{what[0].upper()}{what[1:]} per setting and study (mean, 95% CI over seeds)", figure)]
+        [SETTING, "a", "b", "ratio", "interval", "p", "p_adj", "verdict"]].rename(
+        columns={"ratio": "FID ratio (a / b)", "interval": "simultaneous CI", "p": "p (Welch, log)",
+                 "p_adj": "p (Bonferroni)"})
+    fields = " and ".join(differing(studies, at)) or "the study"
+    inter_shown = inter.assign(interval=[stats.format_interval(lo, hi, 2) for lo, hi in
+                                         zip(inter["ci_low"], inter["ci_high"])],
+                               verdict=[interaction_verdict(r, fields) for _, r in inter.iterrows()])[
+        ["comparison", "study_1", "ratio_1", "study_2", "ratio_2", "interaction", "interval", "p_adj", "verdict"]]
+    sections = [
+        Section(f"{title} in each study", "each run's last good point (or its point at the target); intervals on log "
+                "FID", shown, {"final_fid": table}, tuple(lines[:2]),),
+        Section(f"Does each comparison change between studies (interactions, Bonferroni over {len(inter)})",
+                "ratio of the two studies' FID ratios; Welch–Satterthwaite on log FID", inter_shown,
+                {"interactions": inter}, tuple(lines[2:2 + len(inter)])),
+        Section(f"Each setting's shift between studies (Bonferroni over {len(moved)})",
+                "ratio of geometric-mean FID between studies; Welch on log FID", moved_shown, {"shifts": moved},
+                tuple(lines[2 + len(inter):])),
+        Section(f"{title} per setting and study (mean, 95% CI over seeds)", "the first table as a figure",
+                figure=figure),
+    ]
     intro = ("Studies: " + "; ".join(f"{s.label} (`{s.path}`)" for s in studies) + ". Each study's runs had an "
              "equal budget within it; FID is the suite's classifier-feature FID of each run's "
              + (f"point scored at target {at:g} (seconds of training, or steps) in every study. " if at is not None
                 else "last scored point. ") +
-             f"Intervals are 95% t intervals over seeds; a shift or verdict counts only at Holm p < {ALPHA:g}.")
-    written.append(io.write_text(out_dir / "contrast.md", markdown_page(TITLE, intro, lines, sections, figures)))
-    best = {"fid_mean": "min"}
-    written.append(io.write_text(out_dir / "contrast.html", render_html(TITLE, intro, lines, sections, figures,
-                                                                         best=best)))
-    return written
+             "Every comparison is on log FID, fixed in advance; each family's intervals are Bonferroni-simultaneous, "
+             "so an interval excluding 1 is exactly a Bonferroni p < 0.05.")
+    return [*write_page(out_dir, "contrast", TITLE, intro, sections, best={"fid_mean": "min"}), figure]

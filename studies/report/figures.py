@@ -7,6 +7,7 @@ Images: sample grids over training (one strip per setting), the final grids, cla
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +20,7 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
 from studies import stats
 from studies.report.rundata import read_history, w_column
+from studies.report.tables import scale_for
 from studies.schema import SEED, SETTING, STATUS, STATUS_OK, STEP, TARGET, run_dir
 from wgan import io, rundir
 
@@ -52,20 +54,21 @@ def _ok(curves: pd.DataFrame) -> pd.DataFrame:
 
 def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str, metric: str = FID,
               ylabel: str = "FID (classifier features, lower is better)") -> Path:
-    """Mean ``metric`` per scoring point over seeds, with its 95 % t interval as a band (none from one seed);
-    FID on a log axis."""
+    """Mean ``metric`` per scoring point over seeds, with its 95 % t interval on the metric's scale
+    (`studies.report.tables.scale_for`) as a band (none from one seed); FID on a log axis."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     shown: list[float] = []
     for setting, runs in _ok(curves).groupby(SETTING, sort=False):
-        points = [(g[x].mean(), stats.mean_ci(g[metric].to_numpy(dtype=float))) for _, g in runs.groupby(TARGET)]
+        scale = scale_for(metric, float(runs["n"].max()) if "n" in runs.columns else math.nan)
+        points = [(g[x].mean(), stats.mean_ci(g[metric].to_numpy(dtype=float), scale=scale))
+                  for _, g in runs.groupby(TARGET)]
         xs = np.array([p[0] for p in points])
         mean = np.array([ci.mean for _, ci in points])
         low, high = np.array([ci.low for _, ci in points]), np.array([ci.high for _, ci in points])
         seeds = runs[SEED].nunique()
         line = ax.plot(xs, mean, marker="o", label=f"{setting} ({seeds} seed{'s' * (seeds != 1)})")[0]
         shown += mean.tolist()
-        if not np.isnan(low).all():
-            low = np.maximum(low, 0.5 * mean.min())  # a t interval of few seeds may reach below zero
+        if not np.isnan(low).all():  # the interval on the metric's scale stays inside its range
             ax.fill_between(xs, low, high, alpha=0.2, color=line.get_color())
             shown += [v for v in (*low, *high) if np.isfinite(v)]
     ax.set_xlabel(xlabel)

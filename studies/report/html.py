@@ -200,12 +200,18 @@ def figure_html(title: str, path: Path) -> str:
 
 def render_html(title: str, intro: str, findings: Sequence[str], sections: Sequence[tuple[str, pd.DataFrame]],
                 figures: Sequence[tuple[str, Path]], *, best: dict[str, str] | None = None,
-                findings_title: str = "What the numbers show") -> str:
+                findings_title: str = "What the numbers show", notes: dict[str, str] | None = None) -> str:
     """One self-contained HTML page (see the module docstring).
 
     ``best`` maps a column name to ``"min"`` or ``"max"``: in every table with that column, its
-    best value is bold. Text in ``intro`` and ``findings`` may hold Markdown `code` spans.
+    best value is bold. Text in ``intro`` and ``findings`` may hold Markdown `code` spans. ``notes`` maps a
+    heading to a line under it (what the section computes).
     """
+    notes = notes or {}
+
+    def note(heading: str) -> str:
+        return f'<p class="note">{inline(notes[heading])}</p>' if heading in notes else ""
+
     used = {FINDINGS_ID}
     parts = [f'<section id="{FINDINGS_ID}"><h2>{escape(findings_title)}</h2><ul>'
              + "".join(f"<li>{inline(line)}</li>" for line in findings) + "</ul></section>"]
@@ -213,11 +219,13 @@ def render_html(title: str, intro: str, findings: Sequence[str], sections: Seque
     for heading, frame in sections:
         anchor = slug(heading, used)
         contents.append((anchor, heading))
-        parts.append(f'<section id="{anchor}"><h2>{escape(heading)}</h2>{table_html(frame, best)}</section>')
+        parts.append(f'<section id="{anchor}"><h2>{escape(heading)}</h2>{note(heading)}{table_html(frame, best)}'
+                     "</section>")
     for heading, path in figures:
         anchor = slug(heading, used)
         contents.append((anchor, heading))
-        parts.append(f'<section id="{anchor}"><h2>{escape(heading)}</h2>{figure_html(heading, Path(path))}</section>')
+        parts.append(f'<section id="{anchor}"><h2>{escape(heading)}</h2>{note(heading)}'
+                     f"{figure_html(heading, Path(path))}</section>")
     nav = ('<nav class="contents" aria-label="Contents">Contents: '
            + " · ".join(f'<a href="#{a}">{escape(h)}</a>' for a, h in contents) + "</nav>") if contents else ""
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

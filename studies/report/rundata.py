@@ -53,40 +53,56 @@ def at_steps(history: pd.DataFrame, column: str, steps: list[int], window: int =
     return np.array(out)
 
 
-def loss_correlation(curves: pd.DataFrame, runs_dir: Path,
-                     min_points: int = MIN_POINTS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per run, per setting) Spearman's ρ between the W estimate at the scored steps and the FID there.
-
-    A run with fewer than ``min_points`` scored points gets no ρ; a setting's row holds the mean ρ of its
-    runs with the 95 % t interval over seeds (:func:`studies.stats.correlation_ci`) and, for reading,
-    ``shown``: that interval or why there is none.
-    """
+def loss_points(curves: pd.DataFrame, runs_dir: Path) -> pd.DataFrame:
+    """Per scored point of every run: the critic's estimate there (:func:`at_steps`) beside its FID, so the
+    report can be re-read without the run directories (``loss_points.csv``)."""
     ok = curves[curves[STATUS] == STATUS_OK]
-    per_run = []
+    rows = []
     for (setting, seed), points in ok.groupby([SETTING, SEED], sort=False):
         points = points.sort_values(STEP)
         history, column = read_history(runs_dir, setting, int(seed)), w_column(setting)
-        rho = math.nan
-        if history is not None and column in history.columns and len(points) >= min_points:
-            rho = stats.spearman(at_steps(history, column, points[STEP].astype(int).tolist()), points[FID])
-        per_run.append({SETTING: setting, SEED: int(seed), "w_estimate": column, "points": len(points),
-                        "rho": rho})
-    runs = pd.DataFrame(per_run, columns=[SETTING, SEED, "w_estimate", "points", "rho"])
+        steps = points[STEP].astype(int).tolist()
+        w = at_steps(history, column, steps) if history is not None and column in history.columns else \
+            np.full(len(steps), math.nan)
+        rows += [{SETTING: setting, SEED: int(seed), STEP: step, "w_estimate": column, "w": value, FID: fid}
+                 for step, value, fid in zip(steps, w, points[FID])]
+    return pd.DataFrame(rows, columns=[SETTING, SEED, STEP, "w_estimate", "w", FID])
+
+
+def loss_correlation(points: pd.DataFrame, min_points: int = MIN_POINTS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per run, per setting) does the critic's estimate move with FID beyond both trending with time?
+
+    Per run: Spearman's ρ of the levels (confounded by the step: two monotone curves give |ρ| = 1) and ρ of
+    the changes between consecutive points, each with its exact permutation p (`studies.stats.spearman`).
+    Per setting: the runs' change p-values combined by Fisher; a run with fewer than ``min_points`` points
+    gets no ρ.
+    """
+    per_run = []
+    for (setting, seed), run in points.groupby([SETTING, SEED], sort=False):
+        run = run.sort_values(STEP)
+        enough = len(run) >= min_points and run["w"].notna().all()
+        level = stats.spearman(run["w"], run[FID]) if enough else (math.nan, math.nan)
+        change = stats.changes_correlation(run["w"], run[FID]) if enough else (math.nan, math.nan)
+        per_run.append({SETTING: setting, SEED: int(seed), "w_estimate": run["w_estimate"].iloc[0],
+                        "points": len(run), "rho": level[0], "p": level[1], "rho_changes": change[0],
+                        "p_changes": change[1]})
+    runs = pd.DataFrame(per_run, columns=[SETTING, SEED, "w_estimate", "points", "rho", "p", "rho_changes",
+                                          "p_changes"])
     rows = []
     for setting, group in runs.groupby(SETTING, sort=False):
-        ci = stats.correlation_ci(group["rho"].to_numpy(dtype=float))
-        fewest = int(group["points"].min())
+        fewest, p = int(group["points"].min()), stats.fisher(group["p_changes"])
+        changes = ", ".join(stats.fmt(r, 2) for r in group["rho_changes"].dropna())
         if fewest < min_points:
             shown = f"too few points ({fewest} < {min_points})"
-        elif ci.n == 0:
-            shown = "n/a (a constant curve)"
+        elif math.isnan(p):
+            shown = "n/a (no estimate, or a constant curve)"
         else:
-            shown = stats.format_ci(ci, 2)
+            shown = f"ρ of changes {changes}; Fisher p = {stats.fmt(p, 2)}"
         rows.append({SETTING: setting, "w_estimate": group["w_estimate"].iloc[0], "runs": len(group),
-                     "points": fewest, "rho_mean": ci.mean, "rho_ci_low": ci.low, "rho_ci_high": ci.high,
+                     "points": fewest, "rho_changes_mean": group["rho_changes"].mean(), "p_fisher": p,
                      "shown": shown})
-    return runs, pd.DataFrame(rows, columns=[SETTING, "w_estimate", "runs", "points", "rho_mean", "rho_ci_low",
-                                             "rho_ci_high", "shown"])
+    return runs, pd.DataFrame(rows, columns=[SETTING, "w_estimate", "runs", "points", "rho_changes_mean",
+                                             "p_fisher", "shown"])
 
 
 @contextlib.contextmanager
@@ -169,26 +185,13 @@ class FinalSamples:
         return pd.DataFrame.from_dict(rows, orient="index", columns=[str(d) for d in range(10)])
 
 
-def noise_sources(final: pd.DataFrame, samples: FinalSamples | None) -> pd.DataFrame:
-    """Per setting, the evaluation's FID spread (bootstrap, mean over runs) beside the seed-to-seed standard
-    deviation of the final FID, and which to buy more of.
-
-    The final rows' ``fid_boot_std`` is used where the scores carry it; otherwise it is computed from the
-    final generators through ``samples``.
-    """
-    rows = []
+def eval_spread(final: pd.DataFrame, samples: FinalSamples | None) -> dict[str, float]:
+    """Per setting, the evaluation's own FID spread (bootstrap standard deviation, mean over its runs): the
+    final rows' ``fid_boot_std`` where the scores carry it, else computed through ``samples``."""
+    out = {}
     for setting, runs in final.groupby(SETTING, sort=False):
         have = runs[FID_BOOT_STD] if FID_BOOT_STD in runs.columns else pd.Series(dtype=float)
         boot = [float(b) if not pd.isna(b) else (samples.fid_boot_std(setting, int(seed)) if samples else math.nan)
                 for seed, b in zip(runs[SEED], have.reindex(runs.index))]
-        seed_std = float(runs[FID].std(ddof=1)) if len(runs) > 1 else math.nan
-        eval_std = float(np.nanmean(boot)) if not np.isnan(boot).all() else math.nan
-        if math.isnan(seed_std):
-            advice = "more seeds (one seed measures no seed-to-seed spread)"
-        elif math.isnan(eval_std):
-            advice = "n/a (no evaluation spread)"
-        else:
-            advice = "more seeds" if seed_std > eval_std else "more samples"
-        rows.append({SETTING: setting, "seeds": len(runs), "fid_seed_std": seed_std, "fid_eval_std": eval_std,
-                     "recommend": advice})
-    return pd.DataFrame(rows, columns=[SETTING, "seeds", "fid_seed_std", "fid_eval_std", "recommend"])
+        out[setting] = float(np.nanmean(boot)) if not np.isnan(boot).all() else math.nan
+    return out

@@ -1,5 +1,6 @@
 """The report's tables computed from ``scores.csv`` rows: final scores with their 95 % intervals over
-seeds, the pairwise FID comparisons (Welch, Holm-corrected), cost with time to a target FID, ranking.
+seeds (each on its quantity's scale, `SCALES`), the pairwise FID comparisons (Welch on log FID with
+Bonferroni-simultaneous intervals), cost, ranking.
 
 Each function returns a DataFrame whose numbers go to a CSV; ``*_shown`` tables hold the same
 numbers as text ("90.01 [85.2, 94.8]") for the Markdown and HTML report.
@@ -15,14 +16,25 @@ import pandas as pd
 from evaluators.metrics import value, values
 from studies import stats
 from studies.schema import IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET, WALL_S
+from studies.stats import Scale
 from wgan.data import DATASETS
 from wgan.errors import WganbenchError
 from wgan.settings import get_setting
 
 # The headline scores the findings and the ranking speak of.
 FID, IS_MEAN, MODES_COVERED, RECALL, STACKED_MODES = "fid", "is_mean", "modes_covered", "recall", "stacked_modes"
-ALPHA = 0.05  # family-wise error rate of the comparisons (Holm)
+ALPHA = stats.ALPHA  # family-wise error rate of the comparisons (Bonferroni)
 GAN = "gan"
+NEAR_NOISE_SHARE = 0.6  # a final FID above this share of noise's is "near noise": no verdict between two such
+
+# The range of each score and so the scale its interval is computed on (``stats.Scale``): counts and
+# shares on the logit of their range, positive quantities on the log, KID (an unbiased MMD², which may
+# fall below 0) as it is. ``None`` as the unit: half a sample of the study's ``n``.
+SCALES: dict[str, tuple[float, float, float | None]] = {
+    "fid": (0, math.inf, 1e-9), "is_mean": (1, 10, 1e-9), "modes_covered": (0, 10, 0.5),
+    "kl_uniform": (0, math.inf, 1e-9), "kl_test": (0, math.inf, 1e-9), "confident_share": (0, 1, None),
+    "precision": (0, 1, None), "recall": (0, 1, None), "coverage": (0, 1, None), "density": (0, math.inf, None),
+    "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.inf, 1e-9)}
 
 # Pairs compared beyond "every WGAN setting against `gan`", and what each pair asks.
 PAIRS: dict[tuple[str, str], str] = {
@@ -50,19 +62,36 @@ def best_columns() -> dict[str, str]:
     return best
 
 
-def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
-    """The last successful scored checkpoint of every run that did not fail."""
+def scale_for(key: str, n: float = math.nan) -> Scale:
+    """The scale of score ``key``'s interval (identity for a score without a range in `SCALES`)."""
+    if key not in SCALES:
+        return stats.LINEAR
+    low, high, unit = SCALES[key]
+    return Scale(low, high, unit if unit is not None else 0.5 / (n if n > 0 else 10_000))
+
+
+def final_rows(curves: pd.DataFrame, noise: float | None = None) -> pd.DataFrame:
+    """Each run's last successful scored point, a failed run's included (``failed`` marks it: it is judged
+    at its last good checkpoint, not dropped); with ``noise``, a run that failed before any good point
+    is counted at uniform noise's FID (its other scores unknown), else left out."""
     ok = curves[curves[STATUS] == STATUS_OK]
     failed = set(map(tuple, curves.loc[curves[STATUS] == STATUS_FAILED, [SETTING, SEED]].values))
-    last = ok.sort_values(TARGET).groupby([SETTING, SEED], sort=False).tail(1)
-    return last[np.array([(s, seed) not in failed for s, seed in zip(last[SETTING], last[SEED])], dtype=bool)]
+    last = ok.sort_values(TARGET).groupby([SETTING, SEED], sort=False).tail(1).copy()
+    last["failed"] = [(s, seed) in failed for s, seed in zip(last[SETTING], last[SEED])]
+    scored = set(zip(last[SETTING], last[SEED]))
+    lost = [{SETTING: s, SEED: seed, FID: noise, "failed": True} for s, seed in sorted(failed - scored)]
+    if noise is None or not lost:
+        return last
+    return pd.concat([last, pd.DataFrame(lost)], ignore_index=True)
 
 
 def final_scores(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(numeric table for CSV, 'mean [95% CI]' table for reading), one row per setting.
 
-    Numeric columns per score ``c``: ``c_mean``, ``c_std`` (over seeds), ``c_ci_low``, ``c_ci_high``
-    (the t interval of the mean, :func:`studies.stats.mean_ci`; NaN with one seed).
+    Numeric columns per score ``c``: ``c_mean``, ``c_std`` (over seeds), ``c_ci_low``, ``c_ci_high``,
+    ``c_values`` (the per-seed values)
+    (the t interval on the score's scale, :func:`scale_for`, mapped back into its range; NaN with one seed
+    or values all at one bound).
     """
     columns = [c for c in score_columns() if c in final.columns]
     rows, shown = [], []
@@ -70,8 +99,10 @@ def final_scores(final: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         row: dict = {SETTING: setting, "seeds": len(runs)}
         text: dict = {SETTING: setting, "seeds": len(runs)}
         for c in columns:
-            ci = stats.mean_ci(runs[c].to_numpy(dtype=float))
-            row.update({f"{c}_mean": ci.mean, f"{c}_std": ci.std, f"{c}_ci_low": ci.low, f"{c}_ci_high": ci.high})
+            n = float(runs["n"].max()) if "n" in runs.columns else math.nan
+            ci = stats.mean_ci(runs[c].to_numpy(dtype=float), scale=scale_for(c, n))
+            row.update({f"{c}_mean": ci.mean, f"{c}_std": ci.std, f"{c}_ci_low": ci.low, f"{c}_ci_high": ci.high,
+                        f"{c}_values": ci.values})
             text[c] = stats.format_ci(ci)
         rows.append(row)
         shown.append(text)
@@ -92,69 +123,68 @@ def pairs(settings: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def comparisons(final: pd.DataFrame, metric: str = FID) -> pd.DataFrame:
-    """Each pair's difference of mean final ``metric`` (first minus second) with its Welch interval and
-    p-value, Holm-adjusted over the pairs; ``winner`` only where the interval excludes zero and the
-    adjusted p < ``ALPHA`` (else empty)."""
+def near_noise(fid: float, noise: float | None) -> bool:
+    return noise is not None and fid > NEAR_NOISE_SHARE * noise
+
+
+def comparisons(final: pd.DataFrame, metric: str = FID, noise: float | None = None) -> pd.DataFrame:
+    """Each pair's ratio of geometric-mean final ``metric`` (first over second): Welch's t on its log (the
+    scale fixed in advance), the interval at the Bonferroni level 1 − α/m over the m pairs and p
+    Bonferroni-adjusted, so the interval excludes 1 exactly when p_adj < ``ALPHA``; ``winner`` only then
+    (empty otherwise, and empty when both settings are near ``noise``'s FID: ``both_near_noise``)."""
     lower_better = next((v.better == "lower" for v in values() if v.key == metric), True)
     by = {s: runs[metric].to_numpy(dtype=float) for s, runs in final.groupby(SETTING, sort=False)}
-    rows = []
-    for a, b in pairs(list(by)):
-        w = stats.welch(by[a], by[b])
+    compared = pairs(list(by))
+    level, rows = stats.family_level(len(compared)), []
+    for a, b in compared:
+        w = stats.welch(np.log(by[a]), np.log(by[b]), level)
+        mean_a, mean_b = float(np.mean(by[a])), float(np.mean(by[b]))
         rows.append({"a": a, "b": b, "question": PAIRS.get((a, b), f"`{a}` versus `{b}`"), "seeds_a": w.n_a,
-                     "seeds_b": w.n_b, f"{metric}_a": float(np.mean(by[a])), f"{metric}_b": float(np.mean(by[b])),
-                     "diff": w.diff, "ci_low": w.low, "ci_high": w.high, "df": w.df, "p": w.p})
+                     "seeds_b": w.n_b, f"{metric}_a": mean_a, f"{metric}_b": mean_b, "log_diff": w.diff,
+                     "ratio": math.exp(w.diff), "ci_low": math.exp(w.low), "ci_high": math.exp(w.high),
+                     "level": level, "df": w.df, "p": w.p,
+                     "both_near_noise": near_noise(mean_a, noise) and near_noise(mean_b, noise)})
     table = pd.DataFrame(rows, columns=["a", "b", "question", "seeds_a", "seeds_b", f"{metric}_a", f"{metric}_b",
-                                        "diff", "ci_low", "ci_high", "df", "p"])
-    table["p_holm"] = stats.holm(table["p"].to_numpy(dtype=float)) if len(table) else []
-    decisive = [(lo > 0 or hi < 0) and p < ALPHA for lo, hi, p in zip(table["ci_low"], table["ci_high"],
-                                                                      table["p_holm"])]
-    table["winner"] = [("" if not d else (a if (diff < 0) == lower_better else b))
-                       for d, a, b, diff in zip(decisive, table["a"], table["b"], table["diff"])]
+                                        "log_diff", "ratio", "ci_low", "ci_high", "level", "df", "p",
+                                        "both_near_noise"])
+    table["p_adj"] = stats.adjust(table["p"].to_numpy(dtype=float)) if len(table) else []
+    decisive = [(lo > 1 or hi < 1) and not both for lo, hi, both in
+                zip(table["ci_low"], table["ci_high"], table["both_near_noise"])]
+    table["winner"] = [("" if not d else (a if (r < 1) == lower_better else b))
+                       for d, a, b, r in zip(decisive, table["a"], table["b"], table["ratio"])]
     return table
+
+
+def verdict(winner: str, both_near_noise: bool) -> str:
+    if winner:
+        return f"`{winner}` better"
+    return "no verdict: both near noise" if both_near_noise else "no difference detected"
 
 
 def comparisons_shown(table: pd.DataFrame, metric: str = FID) -> pd.DataFrame:
     def p_text(p: float, n: int) -> str:
         return stats.ONE_SEED if math.isnan(p) and n < 2 else ("n/a" if math.isnan(p) else f"{p:.3g}")
 
+    level = f"{100 * table['level'].iloc[0]:.3g}%" if len(table) else "95%"
     return pd.DataFrame({
-        "comparison": [f"`{a}` − `{b}`" for a, b in zip(table["a"], table["b"])],
+        "comparison": [f"`{a}` / `{b}`" for a, b in zip(table["a"], table["b"])],
         "seeds": [f"{na} vs {nb}" for na, nb in zip(table["seeds_a"], table["seeds_b"])],
-        f"{metric} difference": [stats.fmt(d) for d in table["diff"]],
-        "95% CI": [stats.format_interval(lo, hi, min(na, nb)) for lo, hi, na, nb in
-                   zip(table["ci_low"], table["ci_high"], table["seeds_a"], table["seeds_b"])],
-        "p (Welch)": [p_text(p, min(na, nb)) for p, na, nb in zip(table["p"], table["seeds_a"], table["seeds_b"])],
-        "p (Holm)": [p_text(p, min(na, nb)) for p, na, nb in
-                     zip(table["p_holm"], table["seeds_a"], table["seeds_b"])],
-        "verdict": [f"`{w}` better" if w else "no difference detected" for w in table["winner"]],
+        f"{metric} ratio": [stats.fmt(r, 3) for r in table["ratio"]],
+        f"{level} simultaneous CI": [stats.format_interval(lo, hi, min(na, nb)) for lo, hi, na, nb in
+                                     zip(table["ci_low"], table["ci_high"], table["seeds_a"], table["seeds_b"])],
+        "p (Welch, log)": [p_text(p, min(na, nb)) for p, na, nb in
+                           zip(table["p"], table["seeds_a"], table["seeds_b"])],
+        "p (Bonferroni)": [p_text(p, min(na, nb)) for p, na, nb in
+                           zip(table["p_adj"], table["seeds_a"], table["seeds_b"])],
+        "verdict": [verdict(w, n) for w, n in zip(table["winner"], table["both_near_noise"])],
     })
 
 
-def time_to_fid(curves: pd.DataFrame, target: float) -> pd.DataFrame:
-    """Per (setting, seed): the first scored point with FID ≤ target (training seconds and step), if any."""
-    ok = curves[(curves[STATUS] == STATUS_OK) & (curves[FID] <= target)]
-    first = ok.sort_values(WALL_S).groupby([SETTING, SEED], sort=False).head(1)
-    return first[[SETTING, SEED, WALL_S, STEP]].reset_index(drop=True)
-
-
-def reached_label(target: float) -> str:
-    return f"reached_fid_{target:g}"
-
-
-def cost_table(curves: pd.DataFrame, final: pd.DataFrame, target: float) -> pd.DataFrame:
-    """Per setting: mean steps, training seconds and images/s of the final points; how many seeds reached
-    FID ≤ ``target`` and the median training seconds (over those seeds) it took."""
+def cost_table(curves: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
+    """Per setting: mean steps, training seconds and images/s of the final points (time to a target FID
+    is `studies.report.timing`'s)."""
     table = final.groupby(SETTING, sort=False).agg(
         seeds=(SEED, "nunique"), steps=(STEP, "mean"), wall_s=(WALL_S, "mean"), images_per_s=(IMAGES_PER_S, "mean"))
-    reached = time_to_fid(curves, target)
-    finished = set(zip(final[SETTING], final[SEED]))
-    reached = reached[np.array([(s, seed) in finished for s, seed in zip(reached[SETTING], reached[SEED])],
-                               dtype=bool)]
-    by = reached.groupby(SETTING)
-    count, median = by.size(), by[WALL_S].median()
-    table[reached_label(target)] = [f"{int(count.get(s, 0))} of {n}" for s, n in zip(table.index, table["seeds"])]
-    table[f"s_to_fid_{target:g}"] = [median.get(s, np.nan) for s in table.index]
     return table.reset_index()
 
 
