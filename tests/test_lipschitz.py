@@ -10,8 +10,9 @@ import pytest
 import tensorflow as tf
 
 from wgan.errors import WganbenchError
-from wgan.gan import build_gan
+from wgan.gan import GAN, build_gan
 from wgan.lipschitz import CLIP_IMPLS, clipping_call, critic_constraint
+from wgan.notebook import NumpyClippingGAN
 from wgan.settings import SETTINGS
 from wgan.stream import training_data
 
@@ -39,6 +40,17 @@ def test_implementations_reach_the_same_critic(critic_states) -> None:
         critic, generator = critic_states[impl]
         for a, b in zip(fused_critic + fused_generator, critic + generator):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7, err_msg=impl)
+
+
+def test_numpy_clipping_is_its_own_class() -> None:
+    """The notebook's round trip is the NumpyClippingGAN subclass (an eager step); the base step refuses it."""
+    setting = dataclasses.replace(SETTINGS["wgan-seed"], width=8)
+    assert type(build_gan(setting, clip_impl="numpy")) is NumpyClippingGAN
+    assert type(build_gan(setting, clip_impl="fused")) is GAN
+    with pytest.raises(WganbenchError, match="GAN clips with fused, constraint, not 'numpy'"):
+        GAN(setting, clip_impl="numpy")
+    with pytest.raises(WganbenchError, match="cannot be XLA-compiled"):
+        build_gan(setting, clip_impl="numpy", jit_compile=True)
 
 
 def test_every_critic_weight_is_clipped(critic_states) -> None:

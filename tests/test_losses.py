@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from wgan import losses
+from wgan.objectives import GAN_LOSS, LOSSES, WASSERSTEIN_LOSS
 
 
 def test_gan_losses_are_cross_entropy_from_logits() -> None:
@@ -27,6 +28,19 @@ def test_wasserstein_losses() -> None:
     assert float(losses.wasserstein_generator_loss(fake)) == pytest.approx(0.0)
     assert float(losses.wasserstein_generator_loss(tf.constant([[1.0], [3.0]]))) == pytest.approx(-2.0)
     assert float(losses.wasserstein_estimate(real, fake)) == pytest.approx(2.0)
+
+
+def test_each_loss_record_names_its_own_math() -> None:
+    """A record's objectives are exactly its two functions (identical values, not approximately), and no loss
+    is declared without them."""
+    assert set(losses.FUNCTIONS) == set(LOSSES)
+    real, fake = tf.constant([[1.5], [-0.5]]), tf.constant([[0.25], [2.0]])
+    for record, (critic, generator) in ((GAN_LOSS, (losses.gan_critic_loss, losses.gan_generator_loss)),
+                                        (WASSERSTEIN_LOSS, (losses.wasserstein_critic_loss,
+                                                            losses.wasserstein_generator_loss))):
+        assert float(losses.critic_loss(record, real, fake)) == float(critic(real, fake))
+        assert float(losses.generator_loss(record, fake)) == float(generator(fake))
+    assert WASSERSTEIN_LOSS.estimates_distance and not GAN_LOSS.estimates_distance
 
 
 def test_losses_are_float32_for_bfloat16_scores() -> None:
