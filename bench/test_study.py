@@ -2,7 +2,7 @@
 
 The study trains a fixed amount of work (a steps budget), so the two executors do the same training and
 scoring and their times compare throughput: in this process the runs go one after another with
-TensorFlow's own threads; on the cluster :func:`studies.run.executor.default_workers` workers train at once,
+TensorFlow's own threads; on the cluster :func:`studies.run.devices.default_workers` workers train at once,
 one thread each (the main job's default). The cluster's row records the speed-up over the in-process
 row when both ran in this session. Each is one round: a study is minutes, not microseconds.
 """
@@ -14,7 +14,7 @@ import io
 
 import pytest
 
-from studies.run import compare, executor
+from studies.run import compare, devices
 from studies.run.study import run_study
 
 # (settings, seeds, steps, points, n) per scale: the default study is 4 runs of fixed work.
@@ -29,7 +29,7 @@ SECONDS: dict[str, float] = {}  # executor → the study's wall-clock, for the s
 @pytest.mark.parametrize("where", ["in-process", "local-cluster"])
 def test_study(benchmark, bench_scale, tmp_path, where):
     settings, seeds, steps, points, n = STUDIES[bench_scale.name]
-    workers = 1 if where == "in-process" else max(2, executor.default_workers(executor.cores()))
+    workers = 1 if where == "in-process" else max(2, devices.default_workers(devices.cores()))
     options = compare.CompareOptions(settings=settings, seeds=seeds, steps=steps, points=points, n=n, width=16,
                                      batch_size=64, workers=workers, runs_dir=str(tmp_path / "runs"), quiet=True)
     runs = len(settings) * len(seeds)

@@ -83,6 +83,7 @@ class Metric:
     options: type = NoOptions                           # frozen dataclass of knobs, fields from wgan.options.option
     summary: str = ""                                  # one line: what it measures and its paper
     datasets: tuple[str, ...] = DATASETS               # the data sets it applies to (wgan.data.DATASETS)
+    cheap: bool = False                                # scored at a study's every point, not only its last
 
     def __post_init__(self) -> None:
         if not self.values:
@@ -136,14 +137,14 @@ def _stacked(inputs: Inputs, options: StackedOptions) -> dict[str, float]:
 # Not gated: precision (it falls as models improve early in training, when samples spread beyond the
 # densest digits), the spreads, the KLs and density (coverage and modes_covered gate the same failures).
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("fid", (Value("fid", "lower", "FID ↓", gate=True),), _fid,
+    Metric("fid", (Value("fid", "lower", "FID ↓", gate=True),), _fid, cheap=True,
            summary="Fréchet distance between Gaussians fitted to real and generated features (Heusel et al. 2017)"),
     Metric("is", (Value("is_mean", "higher", "IS ↑", gate=True), Value("is_std", None, "IS std")), _is, ISOptions,
-           summary="inception score: confident and varied class predictions (Salimans et al. 2016)"),
+           cheap=True, summary="inception score: confident and varied class predictions (Salimans et al. 2016)"),
     Metric("modes", (Value("modes_covered", "higher", "modes ↑", gate=True),
                      Value("kl_uniform", "lower", "KL(uniform) ↓"),
                      Value("kl_test", "lower", "KL(test) ↓"),
-                     Value("confident_share", "higher", "confident ↑")), _modes, ModesOptions,
+                     Value("confident_share", "higher", "confident ↑")), _modes, ModesOptions, cheap=True,
            summary="digit classes covered and class-share KLs (Metz et al. 2017, Lin et al. 2018)"),
     Metric("kid", (Value("kid_mean", "lower", "KID ↓", gate=True), Value("kid_std", None, "KID std")), _kid,
            KIDOptions, summary="kernel inception distance: unbiased polynomial-kernel MMD² (Bińkowski et al. 2018)"),
@@ -153,10 +154,16 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            summary="precision, recall, density and coverage of k-NN balls (Kynkäänniemi et al. 2019, Naeem et al. "
                    "2020)"),
     Metric("stacked", (Value("stacked_modes", "higher", "modes of 1000 ↑", gate=True),
-                       Value("stacked_kl", "lower", "KL(1000 modes) ↓")), _stacked, StackedOptions,
+                       Value("stacked_kl", "lower", "KL(1000 modes) ↓")), _stacked, StackedOptions, cheap=True,
            summary="Stacked MNIST's three-digit modes covered and their KL to uniform (Metz et al. 2017; VEEGAN, "
                    "Srivastava et al. 2017; PacGAN, Lin et al. 2018)", datasets=(STACKED_MNIST,)),
 )}
+
+
+def cheap_metrics(dataset: str = MNIST) -> tuple[str, ...]:
+    """The metrics a study scores at its intermediate points: those without KID's subsets or PRDC's k-NN
+    (docs/DESIGN.md §6), the ones that apply to ``dataset``."""
+    return tuple(m.name for m in METRICS.values() if m.cheap and dataset in m.datasets)
 
 
 def metric(name: str) -> Metric:

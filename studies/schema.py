@@ -7,6 +7,9 @@ run directory's own files are :mod:`wgan.rundir`'s.
 
 from __future__ import annotations
 
+import csv
+import io as textio
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,13 +17,20 @@ from typing import Any
 import pandas as pd
 
 from wgan import io, rundir
+from wgan.errors import WganbenchError
 
-# Row keys of scores.csv besides the evaluator's own.
+# Row keys of scores.csv besides the evaluator's own. wall_s: the run's training seconds so far; the
+# point's cost: score_s seconds of scoring, point_s its wall-clock in all (training session with its
+# tracing and saves, scoring, bookkeeping), so point_s - score_s - training is the overhead.
 SETTING, SEED, TARGET, STEP, WALL_S, IMAGES_PER_S, STATUS, ERROR = (
     "setting", "seed", "target", "step", "wall_s", "images_per_s", "status", "error")
+SCORE_S, POINT_S = "score_s", "point_s"
+TEXT_COLUMNS = (SETTING, STATUS, ERROR)  # every other column of scores.csv holds numbers
+KEY = (SETTING, SEED, TARGET)  # one row per point
 STATUS_OK, STATUS_FAILED = "ok", "failed"
 SCORES_FILE = "scores.csv"
 BUDGET_FILE = "budget.json"
+STUDY_COST_FILE = "study-cost.json"  # in the runs folder: the last session's workers, wall and training seconds
 
 
 @dataclass(frozen=True)
@@ -57,12 +67,51 @@ def run_dir(runs_dir: str | Path, setting: str, seed: int) -> Path:
     return Path(runs_dir) / run_name(setting, seed)
 
 
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 def read_scores(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.exists() else pd.DataFrame()
+    """A run's scores.csv, damage refused: rows cut short (a last line without its newline, a row with
+    fewer fields than the header) and repeated points are dropped with a warning naming the file; a
+    value that is not a number in a numeric column is an error naming file, column and row."""
+    if not path.exists():
+        return pd.DataFrame()
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):  # every write ends its last row: this one was cut
+        warn(f"{path}: its last line is cut short ({lines[-1].strip()[:40]!r}); dropped")
+        lines = lines[:-1]
+    rows = list(csv.reader(lines))
+    if not rows:
+        return pd.DataFrame()
+    whole = [line for line, row in zip(lines[1:], rows[1:]) if len(row) == len(rows[0])]
+    if len(whole) < len(rows) - 1:
+        warn(f"{path}: {len(rows) - 1 - len(whole)} row(s) with fewer or more fields than its header; dropped")
+    frame = pd.read_csv(textio.StringIO("".join([lines[0], *whole])))
+    for column in frame.columns.difference(TEXT_COLUMNS):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise WganbenchError(f"{path}: column {column!r} holds {frame[column].iloc[row]!r} in row {row + 1}, "
+                                 "not a number; correct or delete that row (the point is then scored again)")
+        frame[column] = values
+    if set(KEY) | {STATUS} <= set(frame.columns):
+        repeated = frame.duplicated([*KEY, STATUS]) & frame[TARGET].notna()
+        if repeated.any():
+            warn(f"{path}: {int(repeated.sum())} repeated point(s) (same setting, seed and target); the first kept")
+            frame = frame[~repeated].reset_index(drop=True)
+    return frame
 
 
 def append_score(path: Path, row: dict[str, Any]) -> pd.DataFrame:
-    """Add one row to a scores.csv atomically; returns the whole table."""
-    frame = pd.concat([read_scores(path), pd.DataFrame([row])], ignore_index=True)
+    """Add one row to a scores.csv atomically; returns the whole table. A point already there is not
+    added again (two writers of one run are refused by its lock; this keeps the table whole anyway)."""
+    frame = read_scores(path)
+    if row.get(TARGET) is not None and not frame.empty and TARGET in frame.columns and (
+            (frame[TARGET] == row[TARGET]) & (frame[STATUS] == row.get(STATUS))).any():
+        return frame
+    frame = pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
     io.write_text(path, frame.to_csv(index=False))
     return frame

@@ -1,5 +1,6 @@
-"""A study's executors: the same scores in this process and on Dask workers, a killed worker survived,
-a second study that trains nothing, a progress line per segment, and the GPU assignment (no GPU here).
+"""A study's executors: the same scores in this process and on Dask workers (each run one process there),
+a killed worker survived, a second study that trains nothing, a progress line per point, and the GPU
+assignment (no GPU here).
 
 The in-process study runs in a fresh process (the CLI): TensorFlow's thread pools can only be set
 before it starts, and the recipe says 1 thread.
@@ -22,7 +23,7 @@ import pandas as pd
 import pytest
 
 from studies.run import compare as cmp
-from studies.run import executor
+from studies.run import devices, executor
 from studies.run.study import run_study
 from wgan import rundir
 from wgan.errors import WganbenchError
@@ -120,7 +121,7 @@ def training_run(runs: Path) -> tuple[str, int] | None:
 
 
 @pytest.mark.slow
-def test_killed_worker_costs_a_segment_not_the_study(studies, tmp_path):
+def test_killed_worker_costs_the_work_since_the_runs_last_point(studies, tmp_path):
     from distributed import Client, LocalCluster
 
     _, parallel, _ = studies
@@ -138,7 +139,7 @@ def test_killed_worker_costs_a_segment_not_the_study(studies, tmp_path):
         while killed is None and worker.is_alive() and time.monotonic() < deadline:
             run = training_run(runs)
             busy = {addr: keys for addr, keys in client.processing().items()
-                    if run is not None and any(str(k).startswith(f"{run[0]}-s{run[1]}-segment2-") for k in keys)}
+                    if run is not None and any(str(k).startswith(f"{run[0]}-s{run[1]}-run-") for k in keys)}
             if busy:
                 addr = next(iter(busy))
                 killed = client.run(os.getpid, workers=[addr])[addr]
@@ -155,38 +156,40 @@ def test_killed_worker_costs_a_segment_not_the_study(studies, tmp_path):
 
 
 def test_assign_devices_spreads_workers_over_gpus():
-    assert executor.assign_devices(4, ["0", "1"], 2) == ["0", "1", "0", "1"]
-    assert executor.assign_devices(3, ["0", "1"], 1) == ["0", "1", None]  # the third trains on the CPU
-    assert executor.assign_devices(2, ["3"], 4) == ["3", "3"]
-    assert executor.assign_devices(2, [], 1) == [None, None]
-    assert executor.assign_devices(0, ["0"], 1) == []
+    assert devices.assign_devices(4, ["0", "1"], 2) == ["0", "1", "0", "1"]
+    assert devices.assign_devices(3, ["0", "1"], 1) == ["0", "1", None]  # the third trains on the CPU
+    assert devices.assign_devices(2, ["3"], 4) == ["3", "3"]
+    assert devices.assign_devices(2, [], 1) == [None, None]
+    assert devices.assign_devices(0, ["0"], 1) == []
     with pytest.raises(WganbenchError, match="per_gpu"):
-        executor.assign_devices(2, ["0"], 0)
+        devices.assign_devices(2, ["0"], 0)
 
 
 def test_defaults_follow_the_machine():
-    assert executor.default_workers(8, ["0", "1"], 2) == 4
-    assert executor.default_workers(2) == max(1, round(2 * executor.WORKERS_PER_CORE))
-    assert [executor.default_threads(2, w) for w in (0, 1, 2, 4)] == [2, 2, 1, 1]
-    assert executor.model_defaults(["GPU:0"]) == {"width": 64, "batch_size": 256}
-    assert executor.model_defaults([]) == {}
+    assert devices.default_workers(8, ["0", "1"], 2) == 4
+    assert devices.default_workers(2) == max(1, round(2 * devices.WORKERS_PER_CORE))
+    assert [devices.default_threads(2, w) for w in (0, 1, 2, 4)] == [2, 2, 1, 1]
+    assert devices.model_defaults(["GPU:0"]) == {"width": 64, "batch_size": 256}
+    assert devices.model_defaults([]) == {}
 
 
 def test_pin_device_sets_the_workers_gpu(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
-    plugin = executor.PinDevice({0: "1", 1: None})
+    plugin = devices.PinDevice({0: "1", 1: None})
     plugin.setup(type("Worker", (), {"name": 0})())
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "1"
     plugin.setup(type("Worker", (), {"name": 1})())
     assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
-    assert executor.visible_gpus() == []
+    assert devices.visible_gpus() == []
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 5")
-    assert executor.visible_gpus() == ["2", "5"]
+    assert devices.visible_gpus() == ["2", "5"]
 
 
 def test_bad_executor_options_fail_before_any_training(tmp_path):
     for bad, match in (({"workers": -1}, "workers"), ({"threads": 0}, "threads"), ({"per_gpu": 0}, "per_gpu"),
-                       ({"workers": 2, "cluster": "tcp://127.0.0.1:1"}, "not both")):
+                       ({"workers": 2, "cluster": "tcp://127.0.0.1:1"}, "not both"),
+                       ({"seeds": (0, 0)}, "seeds names 0 more than once"),
+                       ({"points": 5}, "--points 5 exceeds --steps 4")):
         with pytest.raises(WganbenchError, match=match):
             run_study(cmp.CompareOptions(**{**TINY, **bad}, runs_dir=str(tmp_path)))
     assert not any(tmp_path.iterdir())

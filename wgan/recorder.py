@@ -3,7 +3,8 @@
 :class:`RunRecorder` appends a history row per step, stops on NaN, at ``steps`` or at the budget, and
 saves at each checkpoint. Its clock counts training steps only: each step from the batch's start to
 its end, never the saves between them. The first step of a session also traces and optimizes the
-compiled step, so it is charged the measured time of the session's second step instead; budgets in
+compiled step, so it is charged the measured time of the session's second step instead (and until
+that is known, the run's mean step so far: a seconds budget never stops on a tracing); budgets in
 seconds are therefore budgets of training, equal for every setting (docs/DESIGN.md §6).
 
 A save writes history.csv, the sample grids and generator.keras first and the checkpoint last: the
@@ -53,13 +54,19 @@ class RunRecorder(keras.callbacks.Callback):
 
     def _clock(self, batch: int) -> None:
         seconds = time.perf_counter() - self.batch_start
+        if batch == 0:
+            # The first step also traced the compiled step: charge it the run's mean step so far (0 on a
+            # fresh run), so a seconds budget never stops on the tracing; the second step's time replaces
+            # it below. A session of one step from scratch has nothing better than its measured time.
+            self.first_seconds = seconds
+            one_step = self.steps is not None and self.start_step + 1 >= self.steps
+            self.elapsed += (self.wall_before / self.start_step if self.start_step else
+                             seconds if one_step else 0.0)
+            return
         self.elapsed += seconds
         if batch == 1 and self.history and self.history[-1][rundir.STEP] == self.start_step + 1:
-            # The first step traced the compiled step: charge it this step's time instead.
-            self.elapsed -= self.first_seconds - seconds
+            self.elapsed = 2 * seconds  # the first step charged this step's time
             self.history[-1][rundir.WALL_TIME] = round(self.wall_before + seconds, 4)
-        if batch == 0:
-            self.first_seconds = seconds
 
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         self._clock(batch)

@@ -145,18 +145,29 @@ def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool,
     config_path = out_dir / CONFIG_FILE
     if out_dir.exists() and not out_dir.is_dir():
         raise WganbenchError(f"{out_dir} exists and is not a folder; choose another --out-dir")
-    if not config_path.is_file():
-        if force:
-            remove_run(out_dir)
+    if not config_path.is_file():  # no run here: what the folder holds is someone else's, never removed
+        foreign = [name for name in RUN_ENTRIES if (out_dir / name).exists()]
+        if foreign:
+            raise WganbenchError(f"{out_dir} holds {', '.join(foreign)} but no run (no {CONFIG_FILE}); a run would "
+                                 "write among them, and --force removes only a run's files: choose another "
+                                 "--out-dir")
         return False
     try:
         held = json.loads(config_path.read_text())
         held_setting = held["setting"]
     except (OSError, ValueError, KeyError, TypeError):
         raise WganbenchError(f"{config_path} is unreadable; pass --force to start this run over") from None
-    if force or not (out_dir / CHECKPOINT_DIR / "checkpoint").is_file():
-        remove_run(out_dir)  # --force, or a run that failed before its first checkpoint: nothing to lose
+    if force:
+        remove_run(out_dir)
         return False
+    if not (out_dir / CHECKPOINT_DIR / "checkpoint").is_file():
+        saved = [name for name in (HISTORY_FILE, GENERATOR_FILE, SAMPLES_DIR) if (out_dir / name).exists()]
+        if not saved:
+            remove_run(out_dir)  # a run that failed before its first checkpoint: nothing to lose
+            return False
+        if resume:
+            raise WganbenchError(f"{out_dir} holds a run whose {CHECKPOINT_DIR}/ is missing, so it cannot resume "
+                                 f"(it has {', '.join(saved)}); pass --force to start it over")
     if not resume:
         raise WganbenchError(f"{out_dir} already holds a run of setting {held_setting.get('name')!r}; pass "
                              "--resume to continue it or --force to start over")
@@ -168,7 +179,11 @@ def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool,
 
 
 def remove_run(out_dir: Path) -> None:
-    for name in RUN_ENTRIES:
+    """Delete the run ``out_dir`` holds: its own entries only, and only when it holds one (config.json,
+    deleted last, so a removal cut short still marks the folder as a run's)."""
+    if not (out_dir / CONFIG_FILE).is_file():
+        return
+    for name in (*RUN_ENTRIES[1:], CONFIG_FILE):
         path = out_dir / name
         if path.is_dir():
             shutil.rmtree(path)

@@ -22,6 +22,7 @@ from wgan.console import quiet_tensorflow
 from wgan.errors import WganbenchError, first_line
 from wgan.gan import make_checkpoint, resolve_strategy
 from wgan.io import write_json
+from wgan.lock import hold
 from wgan.paths import runs_dir
 from wgan.progress import Progress
 from wgan.recorder import RunRecorder
@@ -32,6 +33,7 @@ from wgan.tensorboard import TensorBoardLogger, hparams_of, tensorboard_dir
 from wgan.train_options import DEFAULT_STEPS, TrainOptions, recipe_of, resume_keys
 
 __all__ = ["DEFAULT_STEPS", "TrainOptions", "TrainingDiverged", "set_threads", "train"]
+
 
 class TrainingDiverged(WganbenchError):
     """A loss became NaN or Inf; the run stopped at its last good checkpoint."""
@@ -50,8 +52,15 @@ def train(setting: str | Setting, *, options: TrainOptions | None = None,
     """
     opts = _options(options, kwargs)
     setting = opts.setting_for(setting)
+    out = Path(opts.out_dir) if opts.out_dir is not None else runs_dir() / rundir.run_name(setting.name, opts.seed)
+    with hold(out, "run directory", "wait for it to finish, or train into another --out-dir"):
+        return _train(setting, opts, out, callbacks, data)
+
+
+def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[keras.callbacks.Callback] | None,
+           data: np.ndarray | None) -> dict:
+    """`train` with ``out`` held by this process."""
     steps, budget_seconds, seed = opts.steps, opts.budget_seconds, opts.seed
-    out = Path(opts.out_dir) if opts.out_dir is not None else runs_dir() / rundir.run_name(setting.name, seed)
     config = {**recipe_of(opts, setting), "versions": versions()}
     config = json.loads(json.dumps(config))  # tuples → lists, as they read back from config.json
     restore = rundir.prepare_run_dir(out, config, resume=opts.resume, force=opts.force,

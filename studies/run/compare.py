@@ -13,18 +13,21 @@ from __future__ import annotations
 import json
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evaluators import evaluate
+from evaluators.metrics import cheap_metrics
 from evaluators.options import EvalOptions
 from studies.schema import (
     BUDGET_FILE,
     ERROR,
     IMAGES_PER_S,
+    POINT_S,
+    SCORE_S,
     SCORES_FILE,
     SEED,
     SETTING,
@@ -42,6 +45,7 @@ from studies.schema import (
 from wgan import checks, io, rundir, trainer
 from wgan.data import MNIST
 from wgan.errors import WganbenchError, first_line
+from wgan.lock import hold
 from wgan.options import inherit, inherited, option
 from wgan.paths import results_dir
 from wgan.settings import SETTINGS, get_setting
@@ -113,6 +117,10 @@ class CompareOptions:
         checks.positive_number("target_fid", self.target_fid)
         # The training options a run gets, checked now: bad widths or batches fail before any training.
         self.train_options(Path("."), 1)
+        kid = EvalOptions(dataset=self.dataset).metric_options("kid").subset_size
+        if self.n < kid:  # the final point scores KID with its own subset size; only --n can change that here
+            raise WganbenchError(f"n={self.n} samples cannot fill KID's subsets of {kid} at a study's final "
+                                 f"point; give --n {kid} or more")
         self.eval_options()
 
     @property
@@ -142,68 +150,115 @@ class CompareOptions:
         return "main" if self.dataset == MNIST else f"main-{self.dataset}"
 
 
-def claim_budget(out: Path, budget: Budget, *, restart: bool) -> None:
-    """Record ``budget`` in the run directory, or refuse when the run was trained under another one."""
+def claim_budget(out: Path, budget: Budget, *, restart: bool, write: bool = True) -> None:
+    """Record ``budget`` in the run directory, or refuse when the run was trained under another one.
+
+    ``write=False`` only checks (a study checks every run before any trains, and writes nothing before
+    its executor is up: a start that fails leaves no budget.json behind)."""
     path = out / BUDGET_FILE
-    held = json.loads(path.read_text()) if path.is_file() else None
+    try:
+        held = json.loads(path.read_text()) if path.is_file() else None
+        held_text = f"{held['total']:g} {held['unit']} in {held['points']} points" if held is not None else ""
+    except (OSError, ValueError, KeyError, TypeError):
+        held, held_text = {}, "an unreadable budget"
     if held == budget.record():
         return
     if held is not None or (out / SCORES_FILE).exists() or (out / rundir.CONFIG_FILE).exists():
         if not restart:
-            what = (f"under another budget ({held['total']:g} {held['unit']} in {held['points']} points; this "
-                    f"compare asks {budget.record()['total']:g} {budget.unit} in {budget.points})"
-                    if held is not None else "without a recorded budget")
+            what = (f"under another budget ({held_text}; this compare asks {budget.record()['total']:g} "
+                    f"{budget.unit} in {budget.points})" if held is not None else "without a recorded budget")
             raise WganbenchError(f"{out} was trained {what}; pass --restart to train it over, or --runs-dir "
                                  "to keep both")
+        if not write:
+            return
         rundir.remove_run(out)
         (out / SCORES_FILE).unlink(missing_ok=True)
-    io.write_json(path, budget.record())
+    if write:
+        io.write_json(path, budget.record())
+
+
+def held_run(out: Path) -> tuple[str, int] | None:
+    """(setting, seed) of the run ``out`` holds per its config.json; None without one (or unreadable)."""
+    try:
+        config = json.loads((out / rundir.CONFIG_FILE).read_text())
+        return config["setting"]["name"], config["seed"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def recover(out: Path, setting: str, seed: int) -> None:
+    """--restart: a run directory holding another run (another setting or seed, or an unreadable
+    config.json) is started over as (setting, seed)."""
+    if (out / rundir.CONFIG_FILE).exists() and held_run(out) != (setting, seed):
+        print(f"{out}: holds {held_run(out) or 'an unreadable run'}, not {setting} seed {seed}; --restart "
+              "starts it over", flush=True)
+        rundir.remove_run(out)
+        (out / SCORES_FILE).unlink(missing_ok=True)
 
 
 def stacked_text(scores: dict[str, Any]) -> str:
     return f", modes {scores['stacked_modes']:g} of 1000" if "stacked_modes" in scores else ""
 
 
+def point_options(options: CompareOptions, final: bool) -> EvalOptions:
+    """The final point is scored with the whole metric table, the others with the cheap metrics only."""
+    whole = options.eval_options()
+    return whole if final else replace(whole, metrics=cheap_metrics(whole.dataset))
+
+
 def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str = "",
                 segments: int | None = None) -> pd.DataFrame:
-    """Train and score one (setting, seed) run segment by segment; returns its scores.csv rows.
+    """Train and score one (setting, seed) run point by point; returns its scores.csv rows.
 
-    ``segments`` caps the segments trained in this call: a study's executor trains one per task, so
-    a run's segments can go to different workers in order, and a lost worker costs one segment at most.
-    ``options.threads`` reaches the trainer, which records it in config.json (part of the recipe).
+    Each point commits its checkpoint (the trainer's) and then its scores.csv row, so a run stopped
+    anywhere resumes at its last point. ``segments`` caps the points trained in this call (None: all
+    that are left; a study's worker trains a whole run in one process). The run directory is held by
+    this process meanwhile. ``options.threads`` reaches the trainer, which records it in config.json.
     """
-    spec = options.train_options(Path("."), 1).setting_for(setting)
     out = run_dir(options.run_root(), setting, seed)
+    with hold(out, "run directory", "wait for it to finish, or give this compare another --runs-dir"):
+        return _compare_run(setting, seed, options, out, label, segments)
+
+
+def _compare_run(setting: str, seed: int, options: CompareOptions, out: Path, label: str,
+                 segments: int | None) -> pd.DataFrame:
+    spec = options.train_options(Path("."), 1).setting_for(setting)
     budget = options.budget
+    if options.restart:
+        recover(out, setting, seed)
     claim_budget(out, budget, restart=options.restart)
     scores_path = out / SCORES_FILE
     frame = read_scores(scores_path)
-    if not frame.empty and (frame[STATUS] == STATUS_FAILED).any():
-        frame = frame[frame[STATUS] != STATUS_FAILED]  # a failed run is retried on the next compare
-        io.write_text(scores_path, frame.to_csv(index=False))
+    if not frame.empty:  # failed rows are retried; a damaged file is healed once, here
+        frame = frame[frame[STATUS] != STATUS_FAILED]
+        if frame.to_csv(index=False) != scores_path.read_text():
+            io.write_text(scores_path, frame.to_csv(index=False))
     done = set(frame[TARGET]) if not frame.empty else set()
+    targets = budget.targets()
     trained = 0
-    for target in budget.targets():
+    for target in targets:
         if target in done:
             continue
         if segments is not None and trained >= segments:
             break
         print(f"{label}{setting} seed {seed}: training to {target:g} {budget.unit}", flush=True)
         row: dict[str, Any] = {SETTING: setting, SEED: seed, TARGET: target}
+        t_point = time.perf_counter()
         try:
             summary = trainer.train(setting, options=options.train_options(out, target, seed))
             t0 = time.perf_counter()
-            scores = evaluate(str(out), options=options.eval_options())
+            scores = evaluate(str(out), options=point_options(options, target == targets[-1]))
+            score_s = time.perf_counter() - t0
             log_scores(tensorboard_dir(out), summary[rundir.SUMMARY_STEPS], scores)
             print(f"{label}{setting} seed {seed}: step {summary[rundir.SUMMARY_STEPS]}, "
                   f"FID {scores['fid']:.2f}, IS {scores['is_mean']:.2f}, digits {scores['modes_covered']}"
-                  f"{stacked_text(scores)} "
-                  f"(scored in {time.perf_counter() - t0:.1f}s)", flush=True)
+                  f"{stacked_text(scores)} (scored in {score_s:.1f}s)", flush=True)
             history = pd.read_csv(out / rundir.HISTORY_FILE)
             images = len(history) * spec.batch_size * spec.n_critic
             row.update({STEP: summary[rundir.SUMMARY_STEPS], WALL_S: summary[rundir.SUMMARY_WALL_SECONDS],
                         IMAGES_PER_S: images / history[rundir.WALL_TIME].iloc[-1],
-                        STATUS: STATUS_OK, **scores})
+                        STATUS: STATUS_OK, **scores, SCORE_S: round(score_s, 3),
+                        POINT_S: round(time.perf_counter() - t_point, 3)})
         except Exception as err:  # noqa: BLE001 — one failing run must not abort the others
             detail = first_line(err)
             print(f"{label}{setting} seed {seed}: FAILED: {detail}", flush=True)

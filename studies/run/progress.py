@@ -1,4 +1,4 @@
-"""A study's progress: one line per finished segment with segments and runs done and the time left."""
+"""A study's progress: one line per scored point (a segment) with segments and runs done and the time left."""
 
 from __future__ import annotations
 
@@ -49,21 +49,28 @@ class StudyProgress:
               f"training {total - self.at_start} {where}", flush=True)
 
     def record(self, run: Run, frame: pd.DataFrame) -> bool:
-        """Record a finished segment and print its line; True while ``run`` has segments left."""
-        self.scored[run] = self._scored(frame)
+        """Take ``run``'s rows as they stand: a line per point scored since the last call (or its failure);
+        True while ``run`` has points left."""
+        scored = self._scored(frame)
         last = frame.iloc[-1] if not frame.empty else None
-        if last is not None and last.get(schema.STATUS) == schema.STATUS_FAILED:
+        if last is not None and last.get(schema.STATUS) == schema.STATUS_FAILED and run not in self.failed:
             self.failed.add(run)
-            what = f"FAILED: {last.get(schema.ERROR)}"
-        else:
-            what = f"step {last[schema.STEP]:g} FID {last['fid']:.1f}" if last is not None else "no row"
+            self.scored[run] = scored
+            self._line(run, f"FAILED: {last.get(schema.ERROR)}")
+        elif scored > self.scored[run]:
+            ok = frame[frame[schema.STATUS] == schema.STATUS_OK].sort_values(schema.TARGET)
+            for _, row in ok.iloc[self.scored[run]:scored].iterrows():
+                self.scored[run] += 1
+                self._line(run, f"step {row[schema.STEP]:g} FID {row['fid']:.1f}")
+        return run in self.pending()
+
+    def _line(self, run: Run, what: str) -> None:
         total = len(self.runs) * len(self.targets)
         done = sum(self.scored.values())
         runs_done = sum(n == len(self.targets) for n in self.scored.values()) + len(self.failed)
         failed = f", {len(self.failed)} failed" if self.failed else ""
         print(f"[{done}/{total} segments, {runs_done}/{len(self.runs)} runs done{failed}] {run[0]} seed {run[1]} "
               f"{what} — {self._left(done)}", flush=True)
-        return run in self.pending()
 
     def _left(self, done: int) -> str:
         left = sum(len(self.targets) - self.scored[run] for run in self.pending())
