@@ -190,7 +190,7 @@ def test_stacked_modes_beside_their_independent_channel_count() -> None:
     line = modes_line(stats, uniform)
     assert line.startswith("Stacked MNIST modes covered of 1,000 (mean, 95% CI over seeds) and KL from uniform: "
                            "`wgan-gp` 620 (600, 620, 640), 95% CI [")
-    assert "50% of channels read with confidence, 1000 expected from independent channels" in line
+    assert "50% of channels read with confidence, 1000 expected from independent channels (first seed)" in line
     assert modes_line(final_scores(final_rows(curves_of({"gan": [[3.0]]})))[0]) == ""
 
 

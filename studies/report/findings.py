@@ -137,7 +137,7 @@ def modes_line(final_stats: pd.DataFrame, shares: pd.DataFrame | None = None) ->
         if "confident_share_mean" in row:
             text += f", {100 * row['confident_share_mean']:.3g}% of channels read with confidence"
         if shares is not None and row[SETTING] in shares.index:
-            text += f", {expected_modes(shares.loc[row[SETTING]]):.0f} expected from independent channels"
+            text += f", {expected_modes(shares.loc[row[SETTING]]):.0f} expected from independent channels (first seed)"
         parts.append(text)
     dcgan = PUBLISHED_STACKED.iloc[0]  # the published DCGAN, for scale only
     return ("Stacked MNIST modes covered of 1,000 (mean, 95% CI over seeds) and KL from uniform: " + "; ".join(parts)
