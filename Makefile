@@ -1,18 +1,28 @@
 # The two commands of the README: `make report` (main job) and `make test` (tests).
-# Each creates .venv and installs the pinned packages once; a stamp keyed on pyproject.toml
-# means a second run reinstalls nothing, and the MNIST cache means it refetches nothing.
+# Each creates .venv and installs the suite with the CPU build of TensorFlow and the dev tools, at the
+# versions of constraints.txt (the lock: exactly what CI tested), once: a stamp keyed on pyproject.toml
+# and the lock means a second run reinstalls nothing, and the MNIST cache means it refetches nothing.
+# `make lock` regenerates the lock on purpose (keeping its pins where pyproject.toml still allows them;
+# `make lock UPGRADE=--upgrade` moves every pin to the newest version the ranges allow).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+LOCK   := constraints.txt
+EXTRAS := cpu,dev
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)
+UPGRADE ?=
 
-.PHONY: report test bench baseline data clean-venv
+.PHONY: report test bench baseline data lock clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra cpu --extra dev --python-version 3.11 --quiet $(UPGRADE) \
+	  --custom-compile-command "make lock" -o $(LOCK)
 
 report: $(STAMP)
 	$(BIN)/wganbench compare

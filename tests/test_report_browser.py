@@ -3,14 +3,22 @@
 The browser check fails on any console error, on an image that did not decode, on a missing section
 id, on a table that is not laid out as meant (numbers right-aligned, the best value bold) or a page
 wider than the window; it saves a screenshot of its made-up page (numbers chosen to exercise the
-formatting, not results) to results/screenshots/, which git ignores. Without Chromium and
-chromedriver it is skipped: ``apt-get install chromium chromium-driver`` (Debian) to run it.
+formatting, not results) to results/screenshots/, which git ignores. It then opens the committed
+default study's report (results/default-study/report.html) at 1280 px: every figure loaded, every table
+cell aligned, the findings first, no horizontal scrolling; and writes its whole-page screenshot beside
+it (report.png, committed) whenever the report changed since the last one (the PNG records the
+report's SHA-256). Without Chromium and chromedriver both are skipped: ``apt-get install chromium
+chromium-driver`` (Debian) to run them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
@@ -20,11 +28,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image, PngImagePlugin
 
 from studies.report.html import FINDINGS_ID, best_rows, format_number, header_label, render_html
+from wgan.io import atomic_write
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO / "results" / "screenshots" / "report_browser_test.png"
+DEFAULT_STUDY_PAGE = REPO / "results" / "default-study" / "report.html"
+DEFAULT_STUDY_SHOT = DEFAULT_STUDY_PAGE.with_suffix(".png")
+REPORT_HASH_KEY = "report-sha256"  # the PNG text chunk naming the report.html the screenshot shows
+READING_WIDTH = 1280
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL_HINT = "apt-get install chromium chromium-driver (Debian) to run the report's browser check"
 TITLE = "wganbench: GAN vs WGAN settings on MNIST"
@@ -109,8 +123,9 @@ def chromium() -> str | None:
                  if (path := shutil.which(name))), None)
 
 
-@pytest.mark.slow
-def test_the_report_reads_in_a_real_browser(tmp_path) -> None:
+@contextlib.contextmanager
+def browser_at(width: int, height: int) -> Iterator:
+    """Headless Chromium with a ``width`` × ``height`` window (skips the test without it)."""
     webdriver = pytest.importorskip("selenium.webdriver", reason=f"selenium is not installed; pip install "
                                     f"selenium, and {INSTALL_HINT}")
     browser = chromium()
@@ -119,21 +134,42 @@ def test_the_report_reads_in_a_real_browser(tmp_path) -> None:
         pytest.skip(f"Chromium or chromedriver is not installed: {INSTALL_HINT}")
     from selenium.webdriver.chrome.service import Service
 
-    page = tmp_path / "report.html"
-    page.write_text(report(tmp_path), encoding="utf-8")
     options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,2000",
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
                  "--hide-scrollbars"):
         options.add_argument(flag)
     options.binary_location = browser
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(driver_path)), options=options)
     try:
-        driver.set_window_size(1200, 2000)
+        driver.set_window_size(width, height)
+        yield driver
+    finally:
+        driver.quit()
+
+
+def images_loaded(driver) -> list:
+    """Each image as [alt, complete, natural width, natural height]."""
+    return driver.execute_script(
+        "return [...document.images].map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight])")
+
+
+def overflow_px(driver) -> int:
+    return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+
+
+def console_errors(driver) -> list:
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+@pytest.mark.slow
+def test_the_report_reads_in_a_real_browser(tmp_path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(report(tmp_path), encoding="utf-8")
+    with browser_at(1200, 2000) as driver:
         driver.get(page.as_uri())
         assert driver.title == TITLE
-        images = driver.execute_script(
-            "return [...document.images].map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight])")
+        images = images_loaded(driver)
         assert len(images) == 2
         assert all(complete and width > 0 and height > 0 for _, complete, width, height in images), images
         missing = [a for a in [FINDINGS_ID, *SECTION_IDS] if driver.execute_script(
@@ -149,11 +185,44 @@ def test_the_report_reads_in_a_real_browser(tmp_path) -> None:
         assert styles[:4] == ["right", "left", "700", "400"]
         assert styles[4] != styles[5], "rows are not striped"
         assert styles[6] != "none", "the text runs the window's full width"
-        overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"the page is {overflow} px wider than the window"
+        assert overflow_px(driver) <= 0, f"the page is {overflow_px(driver)} px wider than the window"
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         assert driver.save_screenshot(str(SCREENSHOT))
-        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-        assert not errors, f"browser console errors: {errors}"
-    finally:
-        driver.quit()
+        assert not console_errors(driver), f"browser console errors: {console_errors(driver)}"
+
+
+def shown_report(screenshot: Path) -> str | None:
+    """The SHA-256 of the report.html that ``screenshot`` shows (None: no screenshot, or not one of these)."""
+    if not screenshot.is_file():
+        return None
+    with Image.open(screenshot) as image:
+        return image.text.get(REPORT_HASH_KEY)
+
+
+@pytest.mark.slow
+def test_the_committed_default_study_reads_in_a_real_browser() -> None:
+    digest = hashlib.sha256(DEFAULT_STUDY_PAGE.read_bytes()).hexdigest()
+    with browser_at(READING_WIDTH, 1000) as driver:
+        driver.get(DEFAULT_STUDY_PAGE.as_uri())
+        images = images_loaded(driver)
+        figures = DEFAULT_STUDY_PAGE.read_text(encoding="utf-8").count("<img ")
+        assert len(images) == figures > 0
+        assert all(complete and width > 0 and height > 0 for _, complete, width, height in images), images
+        assert driver.execute_script("return document.querySelector('header').nextElementSibling.id") == FINDINGS_ID
+        # Every cell, not one: numbers right, text left, in every table of the report.
+        aligned = driver.execute_script(
+            "const cells = [...document.querySelectorAll('td, th[scope=col]')];"
+            "return [cells.length, cells.filter(c => getComputedStyle(c).textAlign !== "
+            "(c.classList.contains('num') ? 'right' : 'left')).map(c => c.textContent).slice(0, 5)]")
+        assert aligned[0] > 0 and aligned[1] == [], f"cells aligned against their kind: {aligned[1]}"
+        assert overflow_px(driver) <= 0, f"the report is {overflow_px(driver)} px wider than {READING_WIDTH} px"
+        assert not console_errors(driver), f"browser console errors: {console_errors(driver)}"
+        if shown_report(DEFAULT_STUDY_SHOT) != digest:  # the report changed: its screenshot follows it
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(READING_WIDTH, height)
+            meta = PngImagePlugin.PngInfo()
+            meta.add_text(REPORT_HASH_KEY, digest)
+            with Image.open(io.BytesIO(driver.get_screenshot_as_png())) as shot:
+                atomic_write(DEFAULT_STUDY_SHOT, lambda tmp: shot.save(tmp, format="PNG", pnginfo=meta,
+                                                                       optimize=True))
+    assert shown_report(DEFAULT_STUDY_SHOT) == digest

@@ -22,7 +22,7 @@ from wgan import ONEDNN_ENV, io, versions
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.machine import cpuinfo
-from wgan.paths import results_dir
+from wgan.paths import committed_results_dir
 
 FORMAT = 2
 MIN_SEEDS = 3          # the spread of fewer seeds says too little (t with 1 degree of freedom: k ≈ 32)
@@ -32,8 +32,9 @@ REFRESH = "refresh it on purpose with `make baseline`"
 
 
 def baseline_path() -> Path:
-    """The committed baseline: ``<results>/baseline/quality.json``."""
-    return results_dir() / "baseline" / "quality.json"
+    """The committed baseline: ``baseline/quality.json`` under `wgan.paths.committed_results_dir` (not the
+    current folder's: the gate finds it from any folder)."""
+    return committed_results_dir() / "baseline" / "quality.json"
 
 
 def gated_keys() -> list[str]:
@@ -54,8 +55,8 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         baseline = json.loads(path.read_text())
     except FileNotFoundError:
-        raise WganbenchError(f"{path}: no baseline; record one with `make baseline` (or `wganbench gate "
-                             "RUNS_FOLDER --update-baseline`)") from None
+        raise WganbenchError(f"{path}: no baseline; pass --baseline FILE, or record one with `make baseline` (or "
+                             "`wganbench gate RUNS_FOLDER --update-baseline`)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise WganbenchError(f"{path}: the baseline is not valid JSON ({err})") from None
     if not isinstance(baseline, dict) or not isinstance(baseline.get("settings"), dict):

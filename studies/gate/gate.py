@@ -85,7 +85,11 @@ def threshold(metric: str, stats_or_value: Any, *, n_metrics: int, false_alarm: 
     n = len(per_seed)
     mean = math.fsum(per_seed) / n
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in per_seed) / (n - 1)) if n > 1 else 0.0
-    k = float(stats.t.ppf(1.0 - false_alarm / n_metrics, n - 1)) if n > 1 else 0.0
+    # isf, not ppf(1 − p): 1 − p rounds to 1 below p ≈ 1e-16, and t.ppf(1) is infinite (the limit NaN).
+    k = float(stats.t.isf(false_alarm / n_metrics, n - 1)) if n > 1 else 0.0
+    if not math.isfinite(k):
+        raise WganbenchError(f"false_alarm {false_alarm:g} is too small: t's quantile for it over {n - 1} degrees "
+                             "of freedom is not a finite number; give a larger --false-alarm")
     limit = mean + sign * k * std * math.sqrt(1.0 + 1.0 / n)
     if metric in INTEGER_METRICS:  # a count: no worse than the worst baseline seed (t's limit is far looser)
         limit = max(per_seed) if better == "lower" else min(per_seed)
@@ -137,7 +141,8 @@ def warn(message: str) -> None:
 class GateOptions:
     """`wganbench gate CANDIDATE`: every field is a flag."""
 
-    baseline: str | None = option(None, "baseline JSON (default: <results>/baseline/quality.json)")
+    baseline: str | None = option(None, "baseline JSON (default: the suite's committed results/baseline/quality.json, "
+                                  "found from any folder; $WGANBENCH_RESULTS/baseline/quality.json when set)")
     setting: str | None = option(None, "which baseline entry to compare with (default: the candidate's own "
                                  "setting from its config.json or JSON)")
     n: int | None = option(None, "samples to score (default: the baseline recipe's)")
@@ -188,6 +193,16 @@ def gate(candidate: str, options: GateOptions) -> int:
 
 
 def _gate(candidate_path: str, options: GateOptions) -> int:
+    verdict = evaluate_candidate(candidate_path, options)
+    if options.junit_xml:
+        gate_output.write_junit(options.junit_xml, verdict)
+    print(gate_output.to_json(verdict) if options.json else gate_output.to_text(verdict))
+    return EXIT_PASS if verdict.ok else EXIT_REGRESSION
+
+
+def evaluate_candidate(candidate_path: str | Path, options: GateOptions) -> gate_output.Verdict:
+    """The verdict on ``candidate_path`` (warnings printed to stderr); a `WganbenchError` when it cannot be gated
+    (another recipe, a missing baseline, an unreadable candidate): the command and the pytest plugin share it."""
     path = Path(options.baseline) if options.baseline else bl.baseline_path()
     candidate = read_candidate(candidate_path)
     setting = options.setting or candidate.setting
@@ -221,15 +236,10 @@ def _gate(candidate_path: str, options: GateOptions) -> int:
         warn(line)
     scores = score(candidate, n=n, eval_seed=eval_seed) if candidate.needs_scoring else candidate.scores or {}
     table = compare_scores(entry["scores"], scores, options.false_alarm)
-    ok = passed(table)
-    verdict = gate_output.Verdict(setting=setting, candidate=str(candidate_path), baseline=str(path), table=table,
-                                  ok=ok, recipe={**own, "n": n, "eval_seed": eval_seed}, scores=scores,
-                                  classifier_hash=classifier or "", false_alarm=options.false_alarm,
-                                  warnings=warnings)
-    if options.junit_xml:
-        gate_output.write_junit(options.junit_xml, verdict)
-    print(gate_output.to_json(verdict) if options.json else gate_output.to_text(verdict))
-    return EXIT_PASS if ok else EXIT_REGRESSION
+    return gate_output.Verdict(setting=setting, candidate=str(candidate_path), baseline=str(path), table=table,
+                               ok=passed(table), recipe={**own, "n": n, "eval_seed": eval_seed}, scores=scores,
+                               classifier_hash=classifier or "", false_alarm=options.false_alarm,
+                               warnings=warnings)
 
 
 def record(folder: str, options: GateOptions) -> int:
