@@ -41,6 +41,7 @@ from evaluators.options import EvalOptions
 from evaluators.reference import Reference, reference_from_images, reference_stats
 from evaluators.stacked_modes import PROTOCOL_SAMPLES
 from evaluators.suite import classify, score
+from wgan.console import configure_process
 from wgan.data import (
     IMAGE_SHAPE,
     MNIST,
@@ -219,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=EvalOptions.seed,
                         help="seed of the subsets, the noise and the KID subsets (default: %(default)s)")
     args = parser.parse_args(argv)
+    configure_process()  # the suite's oneDNN setting (part of the classifier's key), before TensorFlow loads
     start = time.perf_counter()
     table = sanity_table(seed=args.seed, verbose=True)
     md, csv = write_table(table, args.out)
