@@ -107,3 +107,81 @@ def test_train_step(benchmark, bench_scale, train_steps, flops_per_image, matmul
                                     pct_of_peak=100 * rate * flops / 1e9 / matmul_peak)
     if times and reference:
         benchmark.extra_info["speedup_paired"] = statistics.median(reference_times) / statistics.median(times)
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX): only then is plain bfloat16 timed."""
+    from wgan.machine import cpuinfo
+
+    return bool({"avx512_bf16", "amx_bf16"} & cpuinfo()[1])
+
+
+def test_bfloat16_paired(benchmark, bench_scale, train_steps) -> None:
+    """Plain (oneDNN, no XLA) mixed_bfloat16 against float32 on the same step, alternating round by round:
+    ``speedup_paired`` is float32's median step time over bfloat16's (above 1: bfloat16 is faster)."""
+    if not native_bfloat16():
+        pytest.skip("no native bfloat16 on this CPU (avx512_bf16 or amx_bf16): TensorFlow emulates it, many times "
+                    "slower")
+    from wgan.machine import cpuinfo
+
+    batch = bench_scale.notebook_batch
+    step, images = train_steps(NOTEBOOK_SETTING, batch, mixed_precision="bfloat16")
+    float32_step, float32_images = train_steps(NOTEBOOK_SETTING, batch)
+    benchmark.group = "train_step_pairs"
+    logs, reference_times = run_benchmark(benchmark, bench_scale, step, images,
+                                          reference=partial(float32_step, float32_images))
+    assert logs and all(math.isfinite(v) for v in logs.values()), logs
+    benchmark.extra_info.update(setting=NOTEBOOK_SETTING, batch=batch, variant="bfloat16 vs float32",
+                                cpu_model=cpuinfo()[0])
+    times = round_times(benchmark)
+    if times:
+        benchmark.extra_info["speedup_paired"] = statistics.median(reference_times) / statistics.median(times)
+
+
+# A child process times the step with op determinism on or off: TensorFlow can only switch it on, for
+# the whole process, so each side of the pair is a process of its own.
+DETERMINISM_CHILD = """
+import json, statistics, sys, time
+from wgan.console import configure_process
+configure_process()
+import tensorflow as tf
+if sys.argv[1] == "on":
+    tf.config.experimental.enable_op_determinism()
+from bench.factories import make_step
+step, images = make_step(sys.argv[2], batch_size=int(sys.argv[3]))
+step(images)
+times = []
+for _ in range(int(sys.argv[4])):
+    t0 = time.perf_counter()
+    step(images)
+    times.append(time.perf_counter() - t0)
+print(json.dumps(statistics.median(times)))
+"""
+DETERMINISM_STEPS = 20  # timed steps per process, after one that traces
+
+
+def test_op_determinism_paired(benchmark, bench_scale) -> None:
+    """The step with op determinism on against off, each in a fresh process, the two alternating per round:
+    ``determinism_cost`` is the median on/off ratio of the per-process median step times."""
+    import json
+    import subprocess
+    import sys
+
+    from wgan.machine import cpuinfo
+
+    batch = bench_scale.batches[0]
+    ratios: list[float] = []
+
+    def pair() -> None:
+        medians = {}
+        for mode in ("on", "off"):
+            done = subprocess.run([sys.executable, "-c", DETERMINISM_CHILD, mode, NOTEBOOK_SETTING, str(batch),
+                                   str(DETERMINISM_STEPS)], capture_output=True, text=True, check=True)
+            medians[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+        ratios.append(medians["on"] / medians["off"])
+
+    benchmark.group = "train_step_pairs"
+    benchmark.pedantic(pair, rounds=max(1, min(3, bench_scale.min_rounds)), iterations=1, warmup_rounds=0)
+    assert ratios and all(r > 0 for r in ratios)
+    benchmark.extra_info.update(setting=NOTEBOOK_SETTING, batch=batch, variant="op determinism on vs off",
+                                determinism_cost=statistics.median(ratios), cpu_model=cpuinfo()[0])
