@@ -187,9 +187,10 @@ class FinalSamples:
 
 def eval_spread(final: pd.DataFrame, samples: FinalSamples | None) -> dict[str, float]:
     """Per setting, the evaluation's own FID spread (bootstrap standard deviation, mean over its runs): the
-    final rows' ``fid_boot_std`` where the scores carry it, else computed through ``samples``."""
+    final rows' ``fid_boot_std`` where the scores carry it, else computed through ``samples``; a run counted
+    at noise without a scored point has no samples to resample."""
     out = {}
-    for setting, runs in final.groupby(SETTING, sort=False):
+    for setting, runs in final[final[STEP].notna()].groupby(SETTING, sort=False):
         have = runs[FID_BOOT_STD] if FID_BOOT_STD in runs.columns else pd.Series(dtype=float)
         boot = [float(b) if not pd.isna(b) else (samples.fid_boot_std(setting, int(seed)) if samples else math.nan)
                 for seed, b in zip(runs[SEED], have.reindex(runs.index))]
