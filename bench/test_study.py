@@ -4,13 +4,16 @@ The study trains a fixed amount of work (a steps budget), so the two executors d
 scoring and their times compare throughput: in this process the runs go one after another with
 TensorFlow's own threads; on the cluster :func:`studies.run.devices.default_workers` workers train at once,
 one thread each (the main job's default). The cluster's row records the speed-up over the in-process
-row when both ran in this session. Each is one round: a study is minutes, not microseconds.
+row when both ran in this session, and each row its training share: the runs' training seconds over
+workers × the study's wall time after the classifier is ready (study-cost.json). Each is one round: a study
+is minutes, not microseconds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 
 import pytest
 
@@ -48,7 +51,9 @@ def test_study(benchmark, bench_scale, tmp_path, where):
         return
     seconds = benchmark.stats.stats.median
     SECONDS[where] = seconds
+    cost = json.loads((options.run_root() / compare.STUDY_COST_FILE).read_text())
     benchmark.extra_info.update({"runs": runs, "workers": workers, "steps": steps, "points": points,
-                                 "runs_per_hour": round(runs * 3600 / seconds, 1)})
+                                 "runs_per_hour": round(runs * 3600 / seconds, 1),
+                                 "training_share": cost["training_share"]})
     if where == "local-cluster" and "in-process" in SECONDS:
         benchmark.extra_info["speedup_vs_in_process"] = round(SECONDS["in-process"] / seconds, 3)

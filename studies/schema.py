@@ -89,6 +89,7 @@ def read_scores(path: Path) -> pd.DataFrame:
     if len(whole) < len(rows) - 1:
         warn(f"{path}: {len(rows) - 1 - len(whole)} row(s) with fewer or more fields than its header; dropped")
     frame = pd.read_csv(textio.StringIO("".join([lines[0], *whole])))
+    frame.attrs["damaged"] = len(whole) < len(lines) - 1 or not text.endswith("\n")
     for column in frame.columns.difference(TEXT_COLUMNS):
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() & frame[column].notna()
@@ -102,6 +103,7 @@ def read_scores(path: Path) -> pd.DataFrame:
         if repeated.any():
             warn(f"{path}: {int(repeated.sum())} repeated point(s) (same setting, seed and target); the first kept")
             frame = frame[~repeated].reset_index(drop=True)
+            frame.attrs["damaged"] = True
     return frame
 
 

@@ -48,6 +48,12 @@ def test_curves_have_a_row_per_checkpoint(compared):
     assert set(ok[cmp.SETTING]) == {"gan", "wgan-gp"}
     assert (ok["fid"] > 0).all() and (ok[cmp.WALL_S] > 0).all() and (ok[cmp.IMAGES_PER_S] > 0).all()
     assert (ok["n"] == TINY["n"]).all()
+    # Intermediate points are scored with the cheap metrics only, the last with the whole table; each
+    # row carries its cost, the scoring a part of the point's wall-clock.
+    final = ok[cmp.STEP] == TINY["steps"]
+    assert ok.loc[~final, "kid_mean"].isna().all() and ok.loc[final, "kid_mean"].notna().all()
+    assert ok["fid"].notna().all() and ok["modes_covered"].notna().all()
+    assert (ok[cmp.SCORE_S] > 0).all() and (ok[cmp.POINT_S] > ok[cmp.SCORE_S]).all()
     config = json.loads((runs / "gan-s0" / rundir.CONFIG_FILE).read_text())
     assert config["setting"]["batch_size"] == TINY["batch_size"] and config["jit_compile"] is False
 

@@ -138,7 +138,7 @@ def sections(curves: pd.DataFrame, meta: dict[str, Any], ev: Evidence, out_dir: 
         Section("What these seeds can detect", "pooled seed-to-seed spread of log FID; statsmodels' t-test power",
                 strength, {"power": strength}, (power.power_line(strength),)),
         Section("Cost", "mean steps, training seconds and images/s of the final points", cost, {"cost": cost},
-                (words.rate_line(cost),)),
+                (words.rate_line(cost), meta.get("training_share", ""))),
         Section(f"Time to FID ≤ {target:.0f} (Kaplan–Meier over seeds, censored at the budget)",
                 "first crossing interpolated between scored points; statsmodels' SurvfuncRight",
                 reach[[SETTING, "reached", "time to target"]], {"time_to_target": reach, "target_runs": runs},

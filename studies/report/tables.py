@@ -15,7 +15,19 @@ import pandas as pd
 
 from evaluators.metrics import value, values
 from studies import stats
-from studies.schema import IMAGES_PER_S, SEED, SETTING, STATUS, STATUS_FAILED, STATUS_OK, STEP, TARGET, WALL_S
+from studies.schema import (
+    IMAGES_PER_S,
+    POINT_S,
+    SCORE_S,
+    SEED,
+    SETTING,
+    STATUS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STEP,
+    TARGET,
+    WALL_S,
+)
 from studies.stats import Scale
 from wgan.data import DATASETS
 from wgan.errors import WganbenchError
@@ -185,6 +197,10 @@ def cost_table(curves: pd.DataFrame, final: pd.DataFrame) -> pd.DataFrame:
     is `studies.report.timing`'s)."""
     table = final.groupby(SETTING, sort=False).agg(
         seeds=(SEED, "nunique"), steps=(STEP, "mean"), wall_s=(WALL_S, "mean"), images_per_s=(IMAGES_PER_S, "mean"))
+    if {SCORE_S, POINT_S} <= set(curves.columns):  # each point's cost (runs of older studies lack it)
+        scored = curves[curves[STATUS] == STATUS_OK].groupby(SETTING, sort=False)
+        table["score_s_per_point"] = scored[SCORE_S].mean()
+        table["point_s_per_point"] = scored[POINT_S].mean()
     return table.reset_index()
 
 

@@ -35,6 +35,7 @@ from studies.schema import (
     STATUS_FAILED,
     STATUS_OK,
     STEP,
+    STUDY_COST_FILE,
     TARGET,
     WALL_S,
     Budget,
@@ -42,14 +43,13 @@ from studies.schema import (
     read_scores,
     run_dir,
 )
-from wgan import checks, io, rundir, trainer
+from wgan import checks, io, rundir
 from wgan.data import MNIST
 from wgan.errors import WganbenchError, first_line
 from wgan.lock import hold
 from wgan.options import inherit, inherited, option
 from wgan.paths import results_dir
 from wgan.settings import SETTINGS, get_setting
-from wgan.tensorboard import log_scores, tensorboard_dir
 from wgan.train_options import TrainOptions
 
 # The main job's budget: 4 settings × 3 seeds × 8 scored points fit 45 minutes of a fresh 2-core clone
@@ -222,6 +222,9 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
 
 def _compare_run(setting: str, seed: int, options: CompareOptions, out: Path, label: str,
                  segments: int | None) -> pd.DataFrame:
+    from wgan import trainer  # TensorFlow: loaded to train, not to build `compare --help`
+    from wgan.tensorboard import log_scores, tensorboard_dir
+
     spec = options.train_options(Path("."), 1).setting_for(setting)
     budget = options.budget
     if options.restart:
@@ -229,10 +232,10 @@ def _compare_run(setting: str, seed: int, options: CompareOptions, out: Path, la
     claim_budget(out, budget, restart=options.restart)
     scores_path = out / SCORES_FILE
     frame = read_scores(scores_path)
-    if not frame.empty:  # failed rows are retried; a damaged file is healed once, here
+    if not frame.empty and (frame.attrs.get("damaged") or (frame[STATUS] == STATUS_FAILED).any()):
+        # failed rows are retried; a damaged file is healed once, here
         frame = frame[frame[STATUS] != STATUS_FAILED]
-        if frame.to_csv(index=False) != scores_path.read_text():
-            io.write_text(scores_path, frame.to_csv(index=False))
+        io.write_text(scores_path, frame.to_csv(index=False))
     done = set(frame[TARGET]) if not frame.empty else set()
     targets = budget.targets()
     trained = 0
@@ -279,5 +282,19 @@ def study_meta(options: CompareOptions) -> dict[str, Any]:
                  "width": options.width or get_setting(options.settings[0]).width,
                  "batch_size": options.batch_size or "each setting's own (" + ", ".join(
                      f"{s} {get_setting(s).batch_size}" for s in options.settings) + ")",
-                 "mixed_precision": options.mixed_precision or "float32"})
+                 "mixed_precision": options.mixed_precision or "float32",
+                 "training_share": training_share_line(options.run_root() / STUDY_COST_FILE)})
     return meta
+
+
+def training_share_line(path: Path) -> str:
+    """The report's sentence on the share of the workers' time that went to training (study-cost.json,
+    written by the executor for the session that trained), or "" when no session trained here."""
+    try:
+        cost = json.loads(path.read_text())
+        return (f"Training share: {cost['training_share']:.0%} of the workers' time went to training "
+                f"({cost['training_s']:.0f} s of training on {cost['workers']} worker{'s' * (cost['workers'] > 1)} "
+                f"in {cost['wall_s']:.0f} s after the classifier was ready; the rest started processes, traced, "
+                "saved and scored).")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""

@@ -256,7 +256,7 @@ def _run_tasks(client: Any, options: CompareOptions, progress: StudyProgress, en
         for future, run in list(futures.items()):
             path = schema.run_dir(options.run_root(), *run) / schema.SCORES_FILE
             if not future.done():
-                progress.record(run, schema.read_scores(path))
+                progress.record(run, schema.read_scores(path), final=False)
                 continue
             del futures[future]
             try:

@@ -48,12 +48,14 @@ class StudyProgress:
         print(f"study: {len(self.runs)} runs × {len(self.targets)} segments, {self.at_start} scored before; "
               f"training {total - self.at_start} {where}", flush=True)
 
-    def record(self, run: Run, frame: pd.DataFrame) -> bool:
-        """Take ``run``'s rows as they stand: a line per point scored since the last call (or its failure);
+    def record(self, run: Run, frame: pd.DataFrame, *, final: bool = True) -> bool:
+        """Take ``run``'s rows as they stand: a line per point scored since the last call, or its failure
+        once its task has ended (``final``: a failed row of an earlier study is retried, not a failure yet);
         True while ``run`` has points left."""
         scored = self._scored(frame)
         last = frame.iloc[-1] if not frame.empty else None
-        if last is not None and last.get(schema.STATUS) == schema.STATUS_FAILED and run not in self.failed:
+        failed = final and last is not None and last.get(schema.STATUS) == schema.STATUS_FAILED
+        if failed and run not in self.failed:
             self.failed.add(run)
             self.scored[run] = scored
             self._line(run, f"FAILED: {last.get(schema.ERROR)}")
