@@ -20,6 +20,7 @@ from wgan.errors import WganbenchError
 from wgan.options import option
 
 SPLITS = ("test", "train")  # the real MNIST splits a reference can be
+GENERATORS = ("raw", "ema")  # which generator of a run directory is scored (evaluators.suite.GENERATOR_FILES)
 
 
 class FrozenMapping(Mapping):
@@ -55,6 +56,9 @@ class EvalOptions:
                                           cli=False)
     dataset: str = option(MNIST, "data set of the samples: MNIST, or Stacked MNIST (each channel scored as one "
                           "MNIST digit, plus the 1,000 three-digit modes)", choices=DATASETS)
+    generator: str = option("raw", "generator of a run directory to score: raw (generator.keras) or ema (the "
+                            "moving average of its weights, generator_ema.keras: train with --ema-decay)",
+                            choices=GENERATORS)
 
     def __post_init__(self) -> None:
         positive_int("n", self.n)
@@ -62,6 +66,7 @@ class EvalOptions:
         positive_int("batch_size", self.batch_size)
         one_of("reference split", self.reference, SPLITS)
         one_of("dataset", self.dataset, DATASETS)
+        one_of("generator", self.generator, GENERATORS)
         if self.metrics is not None:
             names = self.metrics.split(",") if isinstance(self.metrics, str) else self.metrics
             names = tuple(name.strip() if isinstance(name, str) else name for name in names)

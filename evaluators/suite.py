@@ -35,6 +35,8 @@ from wgan.errors import WganbenchError
 # The default (plain MNIST) report row, in order: every value of the table, then the number of images scored.
 ROW_KEYS = row_keys()
 GENERATOR_FILE = "generator.keras"
+# The file of each EvalOptions.generator in a run directory (the names wgan.rundir writes).
+GENERATOR_FILES = {"raw": GENERATOR_FILE, "ema": "generator_ema.keras"}
 _SOURCE_HELP = "a run directory holding generator.keras, a .keras generator, or a .npy/.npz of samples"
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -93,13 +95,19 @@ def _load_generator(path: Path):
                              f"({detail}); {fix}") from None
 
 
-def load_source(path: str | os.PathLike):
-    """A path → a Keras generator (run directory or .keras file) or a sample array (.npy / .npz)."""
+def load_source(path: str | os.PathLike, generator: str = EvalOptions.generator):
+    """A path → a Keras generator (run directory or .keras file) or a sample array (.npy / .npz); a run
+    directory's ``generator`` ("raw" or "ema") is the one loaded."""
     path = Path(path).expanduser()
+    name = GENERATOR_FILES[generator]
     if path.is_dir():
-        if not (path / GENERATOR_FILE).is_file():
-            raise WganbenchError(f"{path}: no {GENERATOR_FILE} in this directory; expected {_SOURCE_HELP}")
-        path = path / GENERATOR_FILE
+        if not (path / name).is_file():
+            hint = "; train the run with --ema-decay to keep one" if generator == "ema" else ""
+            raise WganbenchError(f"{path}: no {name} in this directory{hint}; expected {_SOURCE_HELP}")
+        path = path / name
+    elif generator != EvalOptions.generator and path.name != name:
+        raise WganbenchError(f"{path}: --generator {generator} picks {name} in a run directory; pass the run "
+                             "directory (or that file itself)")
     if not path.is_file():
         raise WganbenchError(f"{path}: no such file or directory; expected {_SOURCE_HELP}")
     if path.suffix == ".keras":
@@ -173,7 +181,7 @@ def evaluate(samples_or_generator, *, options: EvalOptions | None = None, **kwar
     channels, count = CHANNELS[options.dataset], samples_needed(options)
     source = samples_or_generator
     if isinstance(source, (str, os.PathLike)):
-        source = load_source(source)
+        source = load_source(source, options.generator)
     if isinstance(source, np.ndarray):
         samples = check_samples(source[:count], channels=channels)
     elif hasattr(source, "input_shape") and callable(source):

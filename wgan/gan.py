@@ -3,7 +3,7 @@
 The model and its training step are :mod:`wgan.step`'s (:class:`GAN`); the NumPy-clipping benchmark
 baseline is its subclass in :mod:`wgan.notebook`. Everything a resumed run needs is reachable from
 :func:`make_checkpoint`: both networks, both optimizers (built before restoring), the noise
-``tf.random.Generator`` and every Dropout ``SeedGenerator`` state.
+``tf.random.Generator``, every Dropout ``SeedGenerator`` state and, when kept, the EMA generator.
 """
 
 from __future__ import annotations
@@ -50,9 +50,10 @@ def _mirrored(devices: tuple[str, ...]) -> tf.distribute.MirroredStrategy:
 
 def build_gan(setting: Setting, *, seed: int = 0, clip_impl: str | None = None,
               mixed_precision: str | None = None, strategy: tf.distribute.Strategy | None = None,
-              jit_compile: bool = False, channels: int = IMAGE_SHAPE[-1]) -> GAN:
+              jit_compile: bool = False, channels: int = IMAGE_SHAPE[-1], ema_decay: float | None = None) -> GAN:
     """A compiled GAN (optimizers built) under ``strategy``'s scope, seeded by ``seed``, with networks of
-    ``channels`` image channels; the ``numpy`` clipping implementation builds a :class:`NumpyClippingGAN`."""
+    ``channels`` image channels and, with ``ema_decay``, an EMA generator (:meth:`GAN.ema_update`); the
+    ``numpy`` clipping implementation builds a :class:`NumpyClippingGAN`."""
     if mixed_precision not in MIXED_PRECISION:
         raise WganbenchError(f"unknown mixed precision {mixed_precision!r}; expected bfloat16 (or none)")
     clips = setting.constraint.clips
@@ -77,12 +78,14 @@ def build_gan(setting: Setting, *, seed: int = 0, clip_impl: str | None = None,
     keras.utils.set_random_seed(seed)
     with strategy.scope():
         gan = (NumpyClippingGAN if numpy else GAN)(setting, clip_impl=impl, seed=seed, channels=channels,
-                                                   dtype=POLICIES[mixed_precision], synchronized_bn=distributed)
+                                                   dtype=POLICIES[mixed_precision], synchronized_bn=distributed,
+                                                   ema_decay=ema_decay)
         gan.compile(jit_compile=jit_compile)
     return gan
 
 
 def make_checkpoint(gan: GAN) -> tf.train.Checkpoint:
+    ema = {} if gan.generator_ema is None else {"generator_ema": gan.generator_ema}
     return tf.train.Checkpoint(generator=gan.generator, critic=gan.critic, g_optimizer=gan.g_optimizer,
                                d_optimizer=gan.d_optimizer, noise_rng=gan.noise_rng,
-                               dropout_seeds=gan.seed_states())
+                               dropout_seeds=gan.seed_states(), **ema)

@@ -102,5 +102,7 @@ class RunRecorder(keras.callbacks.Callback):
         rundir.save_png(self.out_dir / rundir.SAMPLES_DIR / f"step_{step:06d}.png", grid)
         rundir.save_png(self.out_dir / rundir.SAMPLES_DIR / rundir.LATEST_GRID, grid)
         rundir.save_generator(self.out_dir / rundir.GENERATOR_FILE, generator)
+        if self.model.generator_ema is not None:  # the grid stays the raw generator's
+            rundir.save_generator(self.out_dir / rundir.GENERATOR_EMA_FILE, self.model.generator_ema)
         self.manager.save(checkpoint_number=step)
         self.last_saved = step

@@ -51,7 +51,8 @@ class GAN(keras.Model):
     EAGER = False  # whether fit runs train_step eagerly
 
     def __init__(self, setting: Setting, *, clip_impl: str = DEFAULT_CLIP_IMPL, seed: int = 0,
-                 dtype: str | None = None, synchronized_bn: bool = False, channels: int = IMAGE_SHAPE[-1]) -> None:
+                 dtype: str | None = None, synchronized_bn: bool = False, channels: int = IMAGE_SHAPE[-1],
+                 ema_decay: float | None = None) -> None:
         super().__init__(name="gan")
         self.setting = setting
         self.clip_impl = check_clip_impl(clip_impl) if setting.constraint.clips else "none"
@@ -62,6 +63,8 @@ class GAN(keras.Model):
                                         synchronized_bn=synchronized_bn, channels=channels)
         self.critic = make_critic(width=setting.width, dropout=setting.critic_dropout, dtype=dtype,
                                   constraint=critic_constraint(self.clip_impl, setting.clip_value), channels=channels)
+        self.ema_decay = ema_decay
+        self.generator_ema = self._ema_copy() if ema_decay is not None else None
         self.noise_rng = tf.random.Generator.from_seed(seed)
         self.trackers = [keras.metrics.Mean(name=name) for name in LOGGED]
         self.built = True
@@ -223,6 +226,25 @@ class GAN(keras.Model):
     def generator_apply(self, grads: Sequence[tf.Tensor]) -> None:
         self.g_optimizer.apply(grads, self.generator.trainable_variables)
         self._track(GENERATOR_GRAD_NORM, self._unscaled_norm(grads))
+        if self.generator_ema is not None:
+            self.ema_update()
+
+    def _ema_copy(self) -> keras.Model:
+        """The EMA generator: the generator's architecture, starting at its initial weights."""
+        copy = keras.models.clone_model(self.generator)
+        copy.set_weights(self.generator.get_weights())
+        return copy
+
+    def ema_update(self) -> None:
+        """``ema = D·ema + (1−D)·w`` for every generator weight, BatchNorm's moving statistics included.
+
+        Starting at the initial weights (not zero) makes the average bias-free without Adam's
+        ``1 − Dᵗ`` correction. The moving statistics are averaged too, so the EMA generator's inference
+        BatchNorm has the statistics of (roughly) the averaged weights rather than of the last step's.
+        """
+        decay = self.ema_decay
+        for average, weight in zip(self.generator_ema.weights, self.generator.weights, strict=True):
+            average.assign(decay * average + (1.0 - decay) * weight)
 
     def _unscaled_norm(self, grads: Sequence[tf.Tensor]) -> tf.Tensor:
         """This replica's gradient norm of its own mean loss."""

@@ -59,6 +59,10 @@ class TrainOptions:
     dataset: str = option(MNIST, "data set: MNIST, or Stacked MNIST (three digits per RGB image, 1,000 modes; "
                           "networks with 3 channels)", choices=DATASETS, roles=(RECIPE, RESUME, GATE), contrast="")
 
+    ema_decay: float | None = option(None, "keep an exponential moving average of the generator's weights with "
+                                     "this decay (e.g. 0.999), saved as generator_ema.keras; unset = none",
+                                     roles=(RECIPE, RESUME, GATE), contrast="EMA ")
+
     def __post_init__(self) -> None:
         checks.positive_int("steps", self.steps, optional=True)
         checks.non_negative_int("seed", self.seed)
@@ -76,6 +80,8 @@ class TrainOptions:
             checks.one_of("strategy", self.strategy, STRATEGIES)
         checks.one_of("clipping implementation", self.clip_impl, (None, *CLIP_IMPLS))
         checks.one_of("dataset", self.dataset, DATASETS)
+        if self.ema_decay is not None:
+            checks.fraction("ema_decay", self.ema_decay)
         if self.steps is None and self.budget_seconds is None:
             object.__setattr__(self, "steps", DEFAULT_STEPS)
 

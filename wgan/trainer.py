@@ -72,7 +72,8 @@ def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[
         tf.config.experimental.enable_op_determinism()
     dist = resolve_strategy(opts.strategy)
     gan = build_gan_for(opts.dataset, setting, seed=seed, clip_impl=opts.clip_impl,
-                        mixed_precision=opts.mixed_precision, strategy=dist, jit_compile=opts.jit_compile)
+                        mixed_precision=opts.mixed_precision, strategy=dist, jit_compile=opts.jit_compile,
+                        ema_decay=opts.ema_decay)
     with dist.scope():
         manager = tf.train.CheckpointManager(make_checkpoint(gan), str(out / rundir.CHECKPOINT_DIR),
                                              rundir.MAX_TO_KEEP)

@@ -85,6 +85,7 @@ def baseline_entry(baseline: dict[str, Any], setting: str, path: str | os.PathLi
     scores, recipe = entry.get("scores"), entry.get("recipe")
     if isinstance(recipe, dict):
         recipe.setdefault("dataset", MNIST)  # entries recorded before Stacked MNIST are plain MNIST's
+        recipe.setdefault("ema_decay", None)  # entries recorded before --ema-decay kept no EMA
     if not isinstance(scores, dict) or not scores:
         raise WganbenchError(f"{where} has no 'scores'; {REFRESH}")
     if not isinstance(recipe, dict) or not isinstance(entry.get("classifier_hash"), str):
