@@ -31,7 +31,7 @@ from wgan.errors import WganbenchError
 TINY = {"settings": ("gan", "wgan-gp"), "seeds": (0,), "steps": 4, "points": 2, "n": 1000, "width": 8,
         "batch_size": 16, "threads": 1, "quiet": True}
 RUNS = [(s, seed) for seed in TINY["seeds"] for s in TINY["settings"]]
-TIMING = [cmp.WALL_S, cmp.IMAGES_PER_S]  # seconds: the only columns allowed to differ
+TIMING = [cmp.WALL_S, cmp.IMAGES_PER_S, cmp.SCORE_S, cmp.POINT_S]  # seconds: the only columns allowed to differ
 
 
 def cli_flags(options: dict) -> list[str]:
