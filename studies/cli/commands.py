@@ -115,6 +115,39 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
+    from studies.run.ablate import AblateOptions
+    from studies.run.compare import CompareOptions
+
+    parser.add_argument("base", help="the setting every factor is changed from, e.g. wgan-seed (fields may be "
+                        "changed in brackets)")
+    add_options(parser, AblateOptions)
+    add_options(parser, CompareOptions, skip=("settings",))
+    _settings_file_argument(parser)
+
+
+def _ablate(args: argparse.Namespace) -> int:
+    from studies.report.ablation import ABLATION
+    from studies.report.report import write_report
+    from studies.run.ablate import ABLATE_DIR, AblateOptions, record
+    from studies.run.compare import CompareOptions, study_meta
+    from studies.run.study import run_study
+    from wgan.paths import results_dir
+
+    _use_settings_file(args)
+    plan, notes = AblateOptions(**given(args, AblateOptions)).variants()
+    for note in notes:
+        print(note)
+    where = {"out_dir": str(results_dir() / ABLATE_DIR), "runs_dir": str(results_dir() / "runs" / ABLATE_DIR)}
+    options = CompareOptions(**{**where, **given(args, CompareOptions)}, settings=tuple(v.name for v in plan))
+    print(f"ablate: {len(plan)} settings × {len(options.seeds)} seeds: " + ", ".join(options.settings))
+    curves = run_study(options)
+    meta = {**study_meta(options), ABLATION: record(plan)}
+    for path in write_report(curves, meta, out_dir=options.report_dir(), runs_dir=options.run_root()):
+        print(f"wrote {path}")
+    return 0
+
+
 def _contrast_arguments(parser: argparse.ArgumentParser) -> None:
     from studies.report.contrast import ContrastOptions
 
@@ -178,6 +211,9 @@ COMMANDS: dict[str, Command] = {
                         _evaluate_arguments, _evaluate),
     "compare": Command("train and score settings × seeds on an equal budget, and write the comparison report",
                        _compare_arguments, _compare),
+    "ablate": Command("change a base setting one factor at a time toward a target (and sweep one field), train "
+                      "every variant × seeds on an equal budget and report each one's effect", _ablate_arguments,
+                      _ablate),
     "contrast": Command("set studies that differ in width or budget side by side: does the verdict change?",
                         _contrast_arguments, _contrast),
     "gate": Command("fail (exit 1) when a candidate's sample quality regresses against the baseline",

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from studies.report import ablation, power, timing
 from studies.report import findings as words
-from studies.report import power, timing
 from studies.report.figures import band_plot, class_histograms, loss_curves, sample_grids, sample_strips, w_and_fid
 from studies.report.page import Section, applying, write_page
 from studies.report.published import PUBLISHED_STACKED
@@ -148,6 +148,7 @@ def sections(curves: pd.DataFrame, meta: dict[str, Any], ev: Evidence, out_dir: 
                 (timing.failure_line(failed),)),
         Section("Ranking (by mean final FID; overlapping intervals are not a ranking)", "settings by mean final FID",
                 rank, {"ranking": rank}),
+        *ablation.sections(final, meta, noise, reach),
         Section("Which noise dominates: seeds or the evaluation (bootstrap of the final samples)",
                 "between-seed variance net of the evaluation's; samples that make the evaluation's share 10%",
                 spread, {"noise": spread}, (power.spread_line(spread),)),

@@ -139,14 +139,16 @@ def near_noise(fid: float, noise: float | None) -> bool:
     return noise is not None and fid > NEAR_NOISE_SHARE * noise
 
 
-def comparisons(final: pd.DataFrame, metric: str = FID, noise: float | None = None) -> pd.DataFrame:
+def comparisons(final: pd.DataFrame, metric: str = FID, noise: float | None = None,
+                compared: list[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Each pair's ratio of geometric-mean final ``metric`` (first over second): Welch's t on its log (the
     scale fixed in advance), the interval at the Bonferroni level 1 − α/m over the m pairs and p
     Bonferroni-adjusted, so the interval excludes 1 exactly when p_adj < ``ALPHA``; ``winner`` only then
-    (empty otherwise, and empty when both settings are near ``noise``'s FID: ``both_near_noise``)."""
+    (empty otherwise, and empty when both settings are near ``noise``'s FID: ``both_near_noise``).
+    ``compared``: the family of pairs (default: the report's `pairs`; an ablation gives its own)."""
     lower_better = next((v.better == "lower" for v in values() if v.key == metric), True)
     by = {s: runs[metric].to_numpy(dtype=float) for s, runs in final.groupby(SETTING, sort=False)}
-    compared = pairs(list(by))
+    compared = pairs(list(by)) if compared is None else compared
     level, rows = stats.family_level(len(compared)), []
     for a, b in compared:
         w = stats.welch(np.log(by[a]), np.log(by[b]), level)

@@ -1,0 +1,103 @@
+"""`wganbench ablate`: the variant list from the Setting fields, the ablation's findings from a synthetic
+per-seed table (one factor with an effect, one without), bad input, and one tiny real run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from studies.cli.app import main
+from studies.report import ablation, timing
+from studies.report.tables import final_rows
+from studies.run.ablate import BASE, FACTOR, FACTORS, REFERENCE, SWEEP, AblateOptions, record, variants
+from studies.schema import SEED, SETTING, STATUS, STATUS_OK, TARGET, WALL_S
+from studies.stats import ALPHA
+from wgan.settings import FIXED, SETTINGS, Setting, changed_fields, get_setting
+
+OPTIMIZER = "wgan-seed[d_lr=5e-05,d_optimizer=rmsprop,g_lr=5e-05,g_optimizer=rmsprop,rho=0.99]"
+UPDATE = "wgan-seed[fresh_noise=true,n_critic=5,update=alternating]"
+
+
+def test_the_variants_toward_wgan_are_what_the_setting_fields_say() -> None:
+    base, target = SETTINGS["wgan-seed"], SETTINGS["wgan"]
+    plan, notes = AblateOptions("wgan-seed", "wgan", "clip_value=0.005,0.01,0.02").variants()
+    by_kind = {kind: [v for v in plan if v.kind == kind] for kind in (BASE, FACTOR, SWEEP, REFERENCE)}
+    assert [v.name for v in by_kind[BASE]] == ["wgan-seed"]
+    # Every field in which the paper's WGAN departs from the notebook's is changed by exactly one factor,
+    # to the target's value; grouped fields only as FACTORS says.
+    differ = {f.name for f in fields(Setting)
+              if f.name not in FIXED and getattr(base, f.name) != getattr(target, f.name)}
+    changed = [f for v in by_kind[FACTOR] for f in v.changes if v.against == "wgan-seed"]
+    assert sorted(changed) == sorted(differ - {"critic_schedule"})
+    for v in by_kind[FACTOR]:
+        assert all(getattr(get_setting(v.name), f) == getattr(target, f) for f in v.changes)
+        group = FACTORS.get(v.factor, ((v.factor,), ""))[0]
+        assert set(v.changes) - set(group) <= set(FACTORS["update"][0])  # only the schedule rides on the update
+    names = {v.factor: v for v in by_kind[FACTOR]}
+    assert names["optimizer"].name == OPTIMIZER and names["update"].name == UPDATE
+    assert names["batch_size"].name == "wgan-seed[batch_size=64]"
+    # The authors' schedule needs the alternating update: it is changed on top of that variant, against it.
+    schedule = names["critic_schedule"]
+    assert schedule.against == UPDATE and "on top of `update`" in schedule.why
+    assert changed_fields(schedule.name) == {**changed_fields(UPDATE), "critic_schedule": "wgan-authors"}
+    # The sweep: 0.01 is the base's own clip value, dropped with a note.
+    assert [v.name for v in by_kind[SWEEP]] == ["wgan-seed[clip_value=0.005]", "wgan-seed[clip_value=0.02]"]
+    assert notes == ["ablate: --vary clip_value=0.01 is wgan-seed's own value: dropped (the base is in the study)"]
+    assert [v.name for v in by_kind[REFERENCE]] == ["gan", "wgan"]
+    assert variants("wgan-seed", "wgan-seed[batch_size=64]") == ["wgan-seed", "wgan-seed[batch_size=64]", "gan"]
+
+
+# Final FID per seed (0, 1, 2): halving the clip value's FID is an effect, a shuffle of the base's is none.
+FINAL = {"wgan-seed": (700.0, 690.0, 712.0), "wgan-seed[clip_value=0.02]": (352.0, 341.0, 360.0),
+         "wgan-seed[clip_value=0.05]": (705.0, 694.0, 699.0), "gan": (370.0, 382.0, 375.0)}
+
+
+def test_the_findings_say_which_factor_moves_fid_and_which_has_no_effect() -> None:
+    plan, _ = AblateOptions("wgan-seed", vary="clip_value=0.02,0.05").variants()
+    curves = pd.DataFrame([{SETTING: s, SEED: seed, TARGET: 1.0, WALL_S: 10.0, STATUS: STATUS_OK, "fid": fid}
+                           for s, values in FINAL.items() for seed, fid in enumerate(values)])
+    noise = 698.0
+    reach = timing.time_to_target(timing.events(curves, timing.default_target(noise), 10.0))
+    [section] = ablation.sections(final_rows(curves, noise), {ablation.ABLATION: record(plan)}, noise, reach)
+    effect, no_effect = section.findings[:2]
+    assert effect.startswith("Changing `clip_value=0.02` alone moves FID by ×") and "[" in effect
+    assert no_effect.startswith("Changing `clip_value=0.05` alone: no effect detected with 3 seeds")
+    own = section.csv["ablation_effects"]
+    assert list(own["b"]) == ["wgan-seed", "wgan-seed"] and (own["family"] == 2).all()
+    for _, row in own.iterrows():
+        # The interval excludes 1 exactly where the Bonferroni-adjusted p is below α ...
+        assert (row["ci_low"] > 1 or row["ci_high"] < 1) == (row["p_adj"] < ALPHA)
+        # ... and is Welch's interval on log FID at level 1 − α/2, recomputed here from the per-seed table.
+        log_a, log_b = np.log(FINAL[row["a"]]), np.log(FINAL[row["b"]])
+        ci = sps.ttest_ind(log_a, log_b, equal_var=False).confidence_interval(1 - ALPHA / 2)
+        # the same float64 operations in the same order: equal to the last bit's rounding of exp()
+        assert row["ci_low"] == pytest.approx(math.exp(ci.low), rel=4 * np.finfo(float).eps)
+        assert row["ci_high"] == pytest.approx(math.exp(ci.high), rel=4 * np.finfo(float).eps)
+    shown = section.shown.set_index("variant")
+    assert shown.loc["`wgan-seed[clip_value=0.02]`", "changed fields"] == "clip_value=0.02"
+    assert shown.loc["`wgan-seed[clip_value=0.02]`", "vs `gan`"].startswith("0.9")
+    assert ablation.sections(final_rows(curves, noise), {}, noise, reach) == []  # a compare is no ablation
+
+
+def run(argv: list[str], capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--vary", "clip=0.05"], "has no field 'clip'; valid fields: loss, lipschitz, "),
+    (["--vary", "clip_value=-1"], "clip_value must be"),
+    (["--toward", "wgan-seed[width=64]"], "wgan-seed differs from wgan-seed in no field"),
+    ([], "give --toward SETTING, --vary FIELD=V1,V2,..., or both"),
+])
+def test_bad_input_exits_2_with_one_line(argv: list[str], says: str, tmp_path, capsys) -> None:
+    code, err = run(["ablate", "wgan-seed", *argv, "--steps", "2", "--runs-dir", str(tmp_path / "runs")], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("wganbench ablate: error: ") and says in lines[0]
+    assert not (tmp_path / "runs").exists()  # nothing trained, nothing written
