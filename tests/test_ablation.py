@@ -3,6 +3,7 @@ per-seed table (one factor with an effect, one without), bad input, and one tiny
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import fields
 
@@ -17,7 +18,7 @@ from studies.report.tables import final_rows
 from studies.run.ablate import BASE, FACTOR, FACTORS, REFERENCE, SWEEP, AblateOptions, record, variants
 from studies.schema import SEED, SETTING, STATUS, STATUS_OK, TARGET, WALL_S
 from studies.stats import ALPHA
-from wgan.settings import FIXED, SETTINGS, Setting, changed_fields, get_setting
+from wgan.settings import FIXED, SETTINGS, Setting, changed_fields, dirname, get_setting
 
 OPTIMIZER = "wgan-seed[d_lr=5e-05,d_optimizer=rmsprop,g_lr=5e-05,g_optimizer=rmsprop,rho=0.99]"
 UPDATE = "wgan-seed[fresh_noise=true,n_critic=5,update=alternating]"
@@ -32,8 +33,7 @@ def test_the_variants_toward_wgan_are_what_the_setting_fields_say() -> None:
     # to the target's value; grouped fields only as FACTORS says.
     differ = {f.name for f in fields(Setting)
               if f.name not in FIXED and getattr(base, f.name) != getattr(target, f.name)}
-    changed = [f for v in by_kind[FACTOR] for f in v.changes if v.against == "wgan-seed"]
-    assert sorted(changed) == sorted(differ - {"critic_schedule"})
+    assert sorted(f for v in by_kind[FACTOR] for f in v.fields) == sorted(differ)
     for v in by_kind[FACTOR]:
         assert all(getattr(get_setting(v.name), f) == getattr(target, f) for f in v.changes)
         group = FACTORS.get(v.factor, ((v.factor,), ""))[0]
@@ -44,6 +44,7 @@ def test_the_variants_toward_wgan_are_what_the_setting_fields_say() -> None:
     # The authors' schedule needs the alternating update: it is changed on top of that variant, against it.
     schedule = names["critic_schedule"]
     assert schedule.against == UPDATE and "on top of `update`" in schedule.why
+    assert schedule.fields == ("critic_schedule",)
     assert changed_fields(schedule.name) == {**changed_fields(UPDATE), "critic_schedule": "wgan-authors"}
     # The sweep: 0.01 is the base's own clip value, dropped with a note.
     assert [v.name for v in by_kind[SWEEP]] == ["wgan-seed[clip_value=0.005]", "wgan-seed[clip_value=0.02]"]
@@ -101,3 +102,24 @@ def test_bad_input_exits_2_with_one_line(argv: list[str], says: str, tmp_path, c
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("wganbench ablate: error: ") and says in lines[0]
     assert not (tmp_path / "runs").exists()  # nothing trained, nothing written
+
+
+def test_a_tiny_ablation_end_to_end(tmp_path, capsys) -> None:
+    """Four real runs (base, the one factor toward the target, a sweep of two clip values), one seed, two
+    steps: trained and scored by the study, written with the compare report and the ablation section."""
+    out, runs = tmp_path / "report", tmp_path / "runs"
+    code = main(["ablate", "wgan-seed", "--toward", "wgan-seed[batch_size=64]", "--vary", "clip_value=0.02,0.05",
+                 "--references", "", "--steps", "2", "--points", "1", "--seeds", "0", "--n", "1000", "--workers", "0",
+                 "--quiet", "--out-dir", str(out), "--runs-dir", str(runs)])
+    assert code == 0, capsys.readouterr().err
+    meta = json.loads((out / "study.json").read_text())
+    names = ["wgan-seed", "wgan-seed[batch_size=64]", "wgan-seed[clip_value=0.02]", "wgan-seed[clip_value=0.05]"]
+    assert [v["name"] for v in meta[ablation.ABLATION]] == names == meta["settings"]
+    effects = pd.read_csv(out / "ablation_effects.csv")
+    assert list(effects["a"]) == names[1:] and (effects["b"] == "wgan-seed").all() and (effects["fid_a"] > 0).all()
+    assert pd.read_csv(out / "ablation_vs_gan.csv").empty  # gan is not in this study
+    report = (out / "report.md").read_text()
+    assert "## Ablation: each variant against the setting it changes" in report
+    assert "Changing `batch_size` alone: no effect detected with 1 seed (" in report  # one seed: no interval
+    for name in names:
+        assert (runs / f"{dirname(name)}-s0" / "scores.csv").is_file()

@@ -36,19 +36,20 @@ def _effects(final: pd.DataFrame, plan: list[dict[str, Any]], noise: float) -> t
 
 
 def _changed(name: str) -> str:
-    return ", ".join(f"{k}={v}" for k, v in changed_fields(name).items())
+    """The fields a variant changes from its built-in setting, as its name writes them (booleans lower case)."""
+    return ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in changed_fields(name).items())
 
 
 def _what(variant: dict[str, Any]) -> str:
     if variant["kind"] == "sweep":
         return f"`{variant['factor']}`"
-    fields = ", ".join(variant["changes"])
+    fields = ", ".join(variant["fields"])
     return f"`{variant['factor']}`" + (f" ({fields})" if fields != variant["factor"] else "")
 
 
 def effect_line(variant: dict[str, Any], row: pd.Series) -> str:
     """'changing X alone moves FID by ×r [CI]' where the interval excludes 1, else 'no effect detected'."""
-    on_top = f", on top of `{row['b']}`," if "on top of" in variant["why"] else ""
+    on_top = f" on top of `{row['b']}`" if "on top of" in variant["why"] else ""
     what = f"Changing {_what(variant)} alone{on_top}"
     numbers = f"FID `{row['b']}` {row[f'{FID}_b']:.1f} → {row[f'{FID}_a']:.1f}"
     seeds = int(min(row["seeds_a"], row["seeds_b"]))

@@ -39,6 +39,7 @@ class Variant:
     factor: str                    # the factor's label ("optimizer", "batch_size", "clip_value=0.05")
     changes: dict[str, Any]
     against: str = ""
+    fields: tuple[str, ...] = ()   # the factor's own fields (``changes`` also holds what it is changed on top of)
     why: str = ""                  # why a factor's fields go together, or what it is changed on top of
 
 
@@ -65,17 +66,17 @@ def _factor_variants(base: Setting, target: Setting) -> list[Variant]:
     for label, group, why in factors(base, target):
         changes = {f: getattr(target, f) for f in group}
         try:
-            out.append(Variant(with_fields(base, changes).name, FACTOR, label, changes, base.name, why))
+            out.append(Variant(with_fields(base, changes).name, FACTOR, label, changes, base.name, group, why))
             continue
         except WganbenchError as alone:
-            problem = alone
+            problem = str(alone).partition(": ")[2] or str(alone)  # without the setting's name
         for prior in out:  # not valid alone: on top of the first earlier factor that makes it valid
             try:
                 spec = with_fields(base, {**prior.changes, **changes})
             except WganbenchError:
                 continue
             on_top = f"not a valid setting alone ({problem}): changed on top of `{prior.factor}`"
-            out.append(Variant(spec.name, FACTOR, label, {**prior.changes, **changes}, prior.name,
+            out.append(Variant(spec.name, FACTOR, label, {**prior.changes, **changes}, prior.name, group,
                                "; ".join(filter(None, (why, on_top)))))
             break
         else:
@@ -104,7 +105,7 @@ def sweep(base: Setting, text: str) -> tuple[list[Variant], list[str]]:
                          "the study)")
             continue
         shown = spec.name.partition("[")[2].rstrip("]")
-        variants.append(Variant(spec.name, SWEEP, shown, {field: getattr(spec, field)}, base.name))
+        variants.append(Variant(spec.name, SWEEP, shown, {field: getattr(spec, field)}, base.name, (field,)))
     return variants, notes
 
 
