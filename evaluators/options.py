@@ -20,7 +20,8 @@ from wgan.errors import WganbenchError
 from wgan.options import option
 
 SPLITS = ("test", "train")  # the real MNIST splits a reference can be
-GENERATORS = ("raw", "ema")  # which generator of a run directory is scored (evaluators.suite.GENERATOR_FILES)
+# The generator files of a run directory (the names wgan.rundir writes), by EvalOptions.generator.
+GENERATOR_FILES = {"raw": "generator.keras", "ema": "generator_ema.keras"}
 
 
 class FrozenMapping(Mapping):
@@ -58,7 +59,7 @@ class EvalOptions:
                           "MNIST digit, plus the 1,000 three-digit modes)", choices=DATASETS)
     generator: str = option("raw", "generator of a run directory to score: raw (generator.keras) or ema (the "
                             "moving average of its weights, generator_ema.keras: train with --ema-decay)",
-                            choices=GENERATORS)
+                            choices=tuple(GENERATOR_FILES))
 
     def __post_init__(self) -> None:
         positive_int("n", self.n)
@@ -66,7 +67,7 @@ class EvalOptions:
         positive_int("batch_size", self.batch_size)
         one_of("reference split", self.reference, SPLITS)
         one_of("dataset", self.dataset, DATASETS)
-        one_of("generator", self.generator, GENERATORS)
+        one_of("generator", self.generator, GENERATOR_FILES)
         if self.metrics is not None:
             names = self.metrics.split(",") if isinstance(self.metrics, str) else self.metrics
             names = tuple(name.strip() if isinstance(name, str) else name for name in names)

@@ -26,7 +26,7 @@ import numpy as np
 from evaluators.classifier import Classifier, load_classifier
 from evaluators.forward import batched, compiled_forward
 from evaluators.metrics import Inputs, row_keys
-from evaluators.options import EvalOptions, eval_options
+from evaluators.options import GENERATOR_FILES, EvalOptions, eval_options
 from evaluators.reference import Reference, reference_stats
 from evaluators.validation import check_samples
 from wgan.data import CHANNELS, STACKED_DIGITS, channel_images
@@ -34,9 +34,7 @@ from wgan.errors import WganbenchError
 
 # The default (plain MNIST) report row, in order: every value of the table, then the number of images scored.
 ROW_KEYS = row_keys()
-GENERATOR_FILE = "generator.keras"
-# The file of each EvalOptions.generator in a run directory (the names wgan.rundir writes).
-GENERATOR_FILES = {"raw": GENERATOR_FILE, "ema": "generator_ema.keras"}
+GENERATOR_FILE = GENERATOR_FILES["raw"]
 _SOURCE_HELP = "a run directory holding generator.keras, a .keras generator, or a .npy/.npz of samples"
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from evaluators import evaluate
-from evaluators.suite import GENERATOR_FILES
+from evaluators.options import GENERATOR_FILES
 from studies.cli import app as cli
 from studies.gate.baseline import baseline_entry
 from wgan import rundir
@@ -77,7 +77,7 @@ def test_run_writes_the_ema_generator_and_a_raw_sample_grid(run, mnist, tmp_path
     raw = keras.saving.load_model(out / rundir.GENERATOR_FILE, compile=False)
     grid = np.asarray(Image.open(out / rundir.SAMPLES_DIR / rundir.LATEST_GRID))
     np.testing.assert_array_equal(grid, rundir.sample_grid(raw, rundir.fixed_noise(1, 100)))
-    assert rundir.GENERATOR_EMA_FILE == GENERATOR_FILES["ema"]  # the evaluators' copy of the name
+    assert (rundir.GENERATOR_FILE, rundir.GENERATOR_EMA_FILE) == (GENERATOR_FILES["raw"], GENERATOR_FILES["ema"])
     plain = tmp_path / "plain"
     train("gan", steps=2, checkpoint_every=2, seed=1, out_dir=plain, data=mnist[0][0], **{**TINY, "ema_decay": None})
     assert (plain / rundir.GENERATOR_FILE).is_file() and not (plain / rundir.GENERATOR_EMA_FILE).exists()
