@@ -14,6 +14,7 @@ from scipy import stats as sps
 
 from studies.cli.app import main
 from studies.report import ablation, timing
+from studies.report.report import rerender
 from studies.report.tables import final_rows
 from studies.run.ablate import BASE, FACTOR, FACTORS, REFERENCE, SWEEP, AblateOptions, record, variants
 from studies.schema import SEED, SETTING, STATUS, STATUS_OK, TARGET, WALL_S
@@ -123,3 +124,7 @@ def test_a_tiny_ablation_end_to_end(tmp_path, capsys) -> None:
     assert "Changing `batch_size` alone: no effect detected with 1 seed (" in report  # one seed: no interval
     for name in names:
         assert (runs / f"{dirname(name)}-s0" / "scores.csv").is_file()
+    # `report study` rebuilds the section from the committed tables alone (study.json holds the variants).
+    (out / "report.md").unlink()
+    rerender(out)
+    assert "Changing `batch_size` alone: no effect detected with 1 seed (" in (out / "report.md").read_text()

@@ -12,8 +12,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from studies.cli.flags import add_options, given
+
+if TYPE_CHECKING:  # for annotations only: each command imports what it needs when it is chosen
+    from studies.run.compare import CompareOptions
 
 
 @dataclass(frozen=True)
@@ -101,18 +105,24 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     _settings_file_argument(parser)
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _study(options: CompareOptions, extra: dict[str, Any] | None = None) -> int:
+    """Train and score a study's runs, then write its report (``extra``: what the report adds to study.json)."""
     from studies.report.report import write_report
-    from studies.run.compare import CompareOptions, study_meta
+    from studies.run.compare import study_meta
     from studies.run.study import run_study
 
-    _use_settings_file(args)
-    options = CompareOptions(**given(args, CompareOptions))
     curves = run_study(options)
-    for path in write_report(curves, study_meta(options), out_dir=options.report_dir(),
+    for path in write_report(curves, {**study_meta(options), **(extra or {})}, out_dir=options.report_dir(),
                              runs_dir=options.run_root()):
         print(f"wrote {path}")
     return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from studies.run.compare import CompareOptions
+
+    _use_settings_file(args)
+    return _study(CompareOptions(**given(args, CompareOptions)))
 
 
 def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,10 +138,8 @@ def _ablate_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _ablate(args: argparse.Namespace) -> int:
     from studies.report.ablation import ABLATION
-    from studies.report.report import write_report
     from studies.run.ablate import ABLATE_DIR, AblateOptions, record
-    from studies.run.compare import CompareOptions, study_meta
-    from studies.run.study import run_study
+    from studies.run.compare import CompareOptions
     from wgan.paths import results_dir
 
     _use_settings_file(args)
@@ -141,11 +149,7 @@ def _ablate(args: argparse.Namespace) -> int:
     where = {"out_dir": str(results_dir() / ABLATE_DIR), "runs_dir": str(results_dir() / "runs" / ABLATE_DIR)}
     options = CompareOptions(**{**where, **given(args, CompareOptions)}, settings=tuple(v.name for v in plan))
     print(f"ablate: {len(plan)} settings × {len(options.seeds)} seeds: " + ", ".join(options.settings))
-    curves = run_study(options)
-    meta = {**study_meta(options), ABLATION: record(plan)}
-    for path in write_report(curves, meta, out_dir=options.report_dir(), runs_dir=options.run_root()):
-        print(f"wrote {path}")
-    return 0
+    return _study(options, {ABLATION: record(plan)})
 
 
 def _contrast_arguments(parser: argparse.ArgumentParser) -> None:
