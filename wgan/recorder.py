@@ -10,11 +10,16 @@ seconds are therefore budgets of training, equal for every setting (docs/DESIGN.
 A save writes history.csv, the sample grids and generator.keras first and the checkpoint last: the
 checkpoint is the commit point, so a kill at any moment of a save resumes from the previous
 checkpoint with a history that covers it (rows past it are dropped on resume).
+
+``points`` are targets before the last (steps, or seconds of training with a seconds budget): at the
+first step reaching each, the recorder saves as a run ending there would and calls ``on_point(step)``
+(scoring, say) before training goes on; that call, like a save, is off the training clock.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -30,11 +35,13 @@ class RunRecorder(keras.callbacks.Callback):
 
     def __init__(self, out_dir: Path, manager: tf.train.CheckpointManager, history: list[dict], *,
                  start_step: int, wall_before: float, steps: int | None, budget_seconds: float | None,
-                 checkpoint_every: int, noise: np.ndarray) -> None:
+                 checkpoint_every: int, noise: np.ndarray, points: Sequence[float] = (),
+                 on_point: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self.out_dir, self.manager, self.history = out_dir, manager, history
         self.start_step, self.steps, self.budget = start_step, steps, budget_seconds
         self.checkpoint_every, self.noise = checkpoint_every, noise
+        self.points, self.on_point = list(points), on_point
         self.wall_before = wall_before  # training time of the run before this session
         self.status = rundir.STATUS_STOPPED
         self.diverged: str | None = None
@@ -85,11 +92,20 @@ class RunRecorder(keras.callbacks.Callback):
         elif self.budget is not None and self.wall_before + self.elapsed >= self.budget:
             self.status = rundir.STATUS_BUDGET
         else:
-            if step % self.checkpoint_every == 0:
+            if self.points and self._reached(self.points[0], step):
+                self.save(step)
+                while self.points and self._reached(self.points[0], step):
+                    self.points.pop(0)
+                    if self.on_point is not None:
+                        self.on_point(step)
+            elif step % self.checkpoint_every == 0:
                 self.save(step)
             return
         self.model.stop_training = True
         self.save(step)
+
+    def _reached(self, target: float, step: int) -> bool:
+        return step >= target if self.steps is not None else self.wall_before + self.elapsed >= target
 
     def on_train_end(self, logs=None) -> None:
         if self.diverged is None and self.history and self.history[-1][rundir.STEP] > self.last_saved:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -32,7 +32,10 @@ from wgan.stream import training_data
 from wgan.tensorboard import TensorBoardLogger, hparams_of, tensorboard_dir
 from wgan.train_options import DEFAULT_STEPS, TrainOptions, recipe_of, resume_keys
 
-__all__ = ["DEFAULT_STEPS", "TrainOptions", "TrainingDiverged", "set_threads", "train"]
+__all__ = ["DEFAULT_STEPS", "OnPoint", "TrainOptions", "TrainingDiverged", "set_threads", "train"]
+
+# Called at each of train()'s points with (step, the summary of a run ending there, the generator).
+OnPoint = Callable[[int, dict, keras.Model], None]
 
 
 class TrainingDiverged(WganbenchError):
@@ -41,24 +44,33 @@ class TrainingDiverged(WganbenchError):
 
 def train(setting: str | Setting, *, options: TrainOptions | None = None,
           callbacks: Sequence[keras.callbacks.Callback] | None = None, data: np.ndarray | None = None,
-          **kwargs) -> dict:
+          points: Sequence[float] = (), on_point: OnPoint | None = None, **kwargs) -> dict:
     """Train ``setting`` for ``steps`` generator steps (or ``budget_seconds``) and write its run dir.
 
     Options come as ``options`` or as keywords (the fields of :class:`TrainOptions`). ``data`` are
     uint8 images [N, 28, 28], or [N, 28, 28, 3] for Stacked MNIST (default: the data set's 60,000
     training images). ``callbacks`` are extra Keras callbacks; they see the GAN as ``self.model``
     (``.generator``, ``.critic``, ``.step``). Returns the summary (also written to summary.json).
-    Raises :class:`TrainingDiverged` when a loss turns NaN/Inf, after keeping the last good checkpoint.
+
+    ``points`` (ascending, the last one the budget itself: steps, or seconds of training) are where the
+    run commits as a run ending there would (checkpoint, generator, grid, history, summary.json) and
+    calls ``on_point`` off the training clock, then trains on; one session trains them all, to the
+    same weights as a session per point. Points the restored checkpoint already reached are reported
+    before training. Raises :class:`TrainingDiverged` when a loss turns NaN/Inf, after keeping the last good checkpoint.
     """
     opts = _options(options, kwargs)
     setting = opts.setting_for(setting)
+    points = list(points)
+    final = opts.steps if opts.steps is not None else opts.budget_seconds
+    if points and (final is None or points != sorted(points) or points[-1] != final):
+        raise WganbenchError(f"points {points}: give them ascending, the last one the budget ({final})")
     out = Path(opts.out_dir) if opts.out_dir is not None else runs_dir() / rundir.run_name(setting.name, opts.seed)
     with hold(out, "run directory", "wait for it to finish, or train into another --out-dir"):
-        return _train(setting, opts, out, callbacks, data)
+        return _train(setting, opts, out, callbacks, data, points, on_point)
 
 
 def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[keras.callbacks.Callback] | None,
-           data: np.ndarray | None) -> dict:
+           data: np.ndarray | None, points: list[float], on_point: OnPoint | None) -> dict:
     """`train` with ``out`` held by this process."""
     steps, budget_seconds, seed = opts.steps, opts.budget_seconds, opts.seed
     config = {**recipe_of(opts, setting), "versions": versions()}
@@ -83,6 +95,12 @@ def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[
     history = rundir.read_history(out / rundir.HISTORY_FILE, start_step) if restore else []
     wall_before = history[-1][rundir.WALL_TIME] if history else 0.0
     budget_left = budget_seconds is None or wall_before < budget_seconds
+    point_status = rundir.STATUS_COMPLETE if steps is not None else rundir.STATUS_BUDGET
+    while points and (start_step >= points[0] if steps is not None else wall_before >= points[0]):
+        points.pop(0)  # committed by the checkpoint restored, not yet reported (a kill came in between)
+        if on_point is not None:
+            on_point(start_step, rundir.summary(out, setting.name, seed, start_step, wall_before, None,
+                                                point_status), gan.generator)
     if restore and ((steps is not None and start_step >= steps) or not budget_left):
         held = out / rundir.SUMMARY_FILE  # nothing left to train: report the run as it stands, write nothing
         if held.is_file():
@@ -96,10 +114,20 @@ def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[
                             schedule=setting.critic_schedule)  # checks the batch against the data first
     out.mkdir(parents=True, exist_ok=True)
     rundir.write_config(out, config)
+    images_per_step = setting.batch_size * setting.n_critic
+
+    def point(step: int) -> None:
+        session = recorder.elapsed
+        summary = rundir.summary(out, setting.name, seed, step, wall_before + session,
+                                 (step - start_step) * images_per_step / session if session else None,
+                                 point_status, total_seconds=recorder.total)
+        write_json(out / rundir.SUMMARY_FILE, summary)
+        if on_point is not None:
+            on_point(step, summary, gan.generator)
+
     recorder = RunRecorder(out, manager, history, start_step=start_step, wall_before=wall_before, steps=steps,
                            budget_seconds=budget_seconds, checkpoint_every=opts.checkpoint_every,
-                           noise=rundir.fixed_noise(seed, setting.noise_dim))
-    images_per_step = setting.batch_size * setting.n_critic
+                           noise=rundir.fixed_noise(seed, setting.noise_dim), points=points[:-1], on_point=point)
     board = TensorBoardLogger(tensorboard_dir(out), setting=setting.name, hparams=hparams_of(config),
                               start_step=start_step, noise=recorder.noise, every=opts.checkpoint_every)
     extra = [] if opts.quiet else [Progress(start_step, steps, budget_seconds, images_per_step, opts.checkpoint_every,
@@ -119,6 +147,9 @@ def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[
     if recorder.diverged:
         raise TrainingDiverged(f"training diverged: {recorder.diverged}; stopped with the last good checkpoint "
                                f"(step {recorder.last_saved}) kept in {out}")
+    if points and on_point is not None and recorder.status != rundir.STATUS_STOPPED:
+        for _ in [*recorder.points, points[-1]]:  # a seconds point the last step reached with the budget
+            on_point(done, summary, gan.generator)
     if not opts.quiet:
         print(f"{setting.name}: {done} steps in {summary[rundir.SUMMARY_WALL_SECONDS]:.1f}s of training "
               f"({summary[rundir.SUMMARY_IMAGES_PER_SECOND] or 0:.0f} images/s; this session "
