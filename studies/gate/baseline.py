@@ -13,18 +13,16 @@ import json
 import math
 import os
 import statistics
-from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
 from evaluators.metrics import values
-from studies.gate.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, TRAIN_KEYS, Candidate
+from studies.gate.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate, with_option_defaults
 from wgan import ONEDNN_ENV, io, versions
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.machine import cpuinfo
 from wgan.paths import committed_results_dir
-from wgan.train_options import TrainOptions
 
 FORMAT = 2
 MIN_SEEDS = 3          # the spread of fewer seeds says too little (t with 1 degree of freedom: k ≈ 32)
@@ -86,10 +84,7 @@ def baseline_entry(baseline: dict[str, Any], setting: str, path: str | os.PathLi
         raise WganbenchError(f"{where} is not an object; {REFRESH}")
     scores, recipe = entry.get("scores"), entry.get("recipe")
     if isinstance(recipe, dict):
-        # An entry recorded before an option existed was trained with that option's default.
-        for f in fields(TrainOptions):
-            if f.name in TRAIN_KEYS and f.default is not MISSING:
-                recipe.setdefault(f.name, f.default)
+        recipe = entry["recipe"] = with_option_defaults(recipe)
     if not isinstance(scores, dict) or not scores:
         raise WganbenchError(f"{where} has no 'scores'; {REFRESH}")
     if not isinstance(recipe, dict) or not isinstance(entry.get("classifier_hash"), str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,13 @@ def recipe_keys(options: type = TrainOptions) -> tuple[str, ...]:
     return (*gate_keys(options), *EVAL_KEYS)
 
 
+def with_option_defaults(recipe: dict[str, Any], options: type = TrainOptions) -> dict[str, Any]:
+    """``recipe`` with each gated option it lacks at that option's default: a recipe recorded before an
+    option existed was made with its default."""
+    keys = gate_keys(options)
+    return {**{f.name: f.default for f in fields(options) if f.name in keys and f.default is not MISSING}, **recipe}
+
+
 def train_recipe(config: dict[str, Any], summary: dict[str, Any], options: type = TrainOptions) -> dict[str, Any]:
     """The training part of a run's recipe: the setting's name, the steps done, and each GATE option as
     config.json records it (batch and width inside the setting; an option's default for a run recorded
@@ -124,7 +131,7 @@ def _from_json(path: Path) -> Candidate:
     recipe = doc.get("recipe", {})
     if not isinstance(scores, dict) or not isinstance(recipe, dict):
         raise WganbenchError(f"{path}: 'scores' and 'recipe' must be JSON objects")
-    recipe = dict(recipe)
+    recipe = with_option_defaults(recipe)
     if doc.get("setting") is not None:
         recipe["setting"] = doc["setting"]
     if "n" not in recipe and "n" in scores:
