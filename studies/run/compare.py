@@ -1,11 +1,12 @@
 """`wganbench compare`: train settings × seeds on an equal budget, scoring each run along the way.
 
-Each run trains in segments (``points`` of them) through :func:`wgan.trainer.train` with
-``resume=True``; after every segment its generator is scored with :func:`evaluators.evaluate` and the
-row goes to the run's ``scores.csv``. So quality is a curve, a finished segment is never trained or
-scored twice, an interrupted compare resumes where it stopped, and a run that fails is recorded as
-failed while the others go on. Each run directory records its budget (``budget.json``): a compare
-with another budget refuses to file its scores there (docs/DESIGN.md §6 Studies and budgets).
+Each run trains to its ``points`` in one session of :func:`wgan.trainer.train` (``resume=True``):
+at every point the trainer commits a checkpoint, the generator in memory is scored with
+:func:`evaluators.evaluate` and the row goes to the run's ``scores.csv``. So quality is a curve, a
+finished point is never trained or scored twice, an interrupted compare resumes where it stopped,
+and a run that fails is recorded as failed while the others go on. Each run directory records its
+budget (``budget.json``): a compare with another budget refuses to file its scores there
+(docs/DESIGN.md §6 Studies and budgets).
 """
 
 from __future__ import annotations
@@ -211,9 +212,11 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
     """Train and score one (setting, seed) run point by point; returns its scores.csv rows.
 
     Each point commits its checkpoint (the trainer's) and then its scores.csv row, so a run stopped
-    anywhere resumes at its last point. ``segments`` caps the points trained in this call (None: all
-    that are left; a study's worker trains a whole run in one process). The run directory is held by
-    this process meanwhile. ``options.threads`` reaches the trainer, which records it in config.json.
+    anywhere resumes at its last point (a checkpoint committed without its row is scored, not
+    retrained). ``segments`` caps the points trained in this call (None: all that are left, in one
+    training session: a study's worker trains a whole run in one process, the GAN kept in memory).
+    The run directory is held by this process meanwhile. ``options.threads`` reaches the trainer,
+    which records it in config.json.
     """
     out = run_dir(options.run_root(), setting, seed)
     with hold(out, "run directory", "wait for it to finish, or give this compare another --runs-dir"):
@@ -238,39 +241,43 @@ def _compare_run(setting: str, seed: int, options: CompareOptions, out: Path, la
         io.write_text(scores_path, frame.to_csv(index=False))
     done = set(frame[TARGET]) if not frame.empty else set()
     targets = budget.targets()
-    trained = 0
-    for target in targets:
-        if target in done:
-            continue
-        if segments is not None and trained >= segments:
-            break
-        print(f"{label}{setting} seed {seed}: training to {target:g} {budget.unit}", flush=True)
-        row: dict[str, Any] = {SETTING: setting, SEED: seed, TARGET: target}
+    pending = [target for target in targets if target not in done][:segments]
+    if not pending:
+        return frame
+    print(f"{label}{setting} seed {seed}: training to {', '.join(f'{t:g}' for t in pending)} {budget.unit}",
+          flush=True)
+    scored: list[float] = []
+    t_point = time.perf_counter()
+
+    def on_point(step: int, summary: dict, generator: Any) -> None:
+        """Score the point from the generator in memory (its checkpoint is committed), then commit its row."""
+        nonlocal frame, t_point
+        target = pending[len(scored)]
+        t0 = time.perf_counter()
+        scores = evaluate(generator, options=point_options(options, target == targets[-1]))
+        score_s = time.perf_counter() - t0
+        log_scores(tensorboard_dir(out), step, scores)
+        print(f"{label}{setting} seed {seed}: step {step}, FID {scores['fid']:.2f}, IS {scores['is_mean']:.2f}, "
+              f"digits {scores['modes_covered']}{stacked_text(scores)} (scored in {score_s:.1f}s)", flush=True)
+        wall = summary[rundir.SUMMARY_WALL_SECONDS]
+        frame = append_score(scores_path, {
+            SETTING: setting, SEED: seed, TARGET: target, STEP: step, WALL_S: wall,
+            IMAGES_PER_S: step * spec.batch_size * spec.n_critic / wall, STATUS: STATUS_OK, **scores,
+            SCORE_S: round(score_s, 3), POINT_S: round(time.perf_counter() - t_point, 3)})
+        scored.append(target)
         t_point = time.perf_counter()
-        try:
-            summary = trainer.train(setting, options=options.train_options(out, target, seed))
-            t0 = time.perf_counter()
-            scores = evaluate(str(out), options=point_options(options, target == targets[-1]))
-            score_s = time.perf_counter() - t0
-            log_scores(tensorboard_dir(out), summary[rundir.SUMMARY_STEPS], scores)
-            print(f"{label}{setting} seed {seed}: step {summary[rundir.SUMMARY_STEPS]}, "
-                  f"FID {scores['fid']:.2f}, IS {scores['is_mean']:.2f}, digits {scores['modes_covered']}"
-                  f"{stacked_text(scores)} (scored in {score_s:.1f}s)", flush=True)
-            history = pd.read_csv(out / rundir.HISTORY_FILE)
-            images = len(history) * spec.batch_size * spec.n_critic
-            row.update({STEP: summary[rundir.SUMMARY_STEPS], WALL_S: summary[rundir.SUMMARY_WALL_SECONDS],
-                        IMAGES_PER_S: images / history[rundir.WALL_TIME].iloc[-1],
-                        STATUS: STATUS_OK, **scores, SCORE_S: round(score_s, 3),
-                        POINT_S: round(time.perf_counter() - t_point, 3)})
-        except Exception as err:  # noqa: BLE001 — one failing run must not abort the others
-            detail = first_line(err)
-            print(f"{label}{setting} seed {seed}: FAILED: {detail}", flush=True)
-            if not isinstance(err, WganbenchError):
-                traceback.print_exc()
-            return append_score(scores_path, {**row, STATUS: STATUS_FAILED, ERROR: f"{type(err).__name__}: {detail}"})
-        frame = append_score(scores_path, row)
-        done.add(target)
-        trained += 1
+
+    try:
+        trainer.train(setting, options=options.train_options(out, pending[-1], seed), points=pending,
+                      on_point=on_point)
+    except Exception as err:  # noqa: BLE001 — one failing run must not abort the others
+        detail = first_line(err)
+        print(f"{label}{setting} seed {seed}: FAILED: {detail}", flush=True)
+        if not isinstance(err, WganbenchError):
+            traceback.print_exc()
+        target = pending[min(len(scored), len(pending) - 1)]
+        return append_score(scores_path, {SETTING: setting, SEED: seed, TARGET: target, STATUS: STATUS_FAILED,
+                                          ERROR: f"{type(err).__name__}: {detail}"})
     return frame
 
 
