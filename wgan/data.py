@@ -245,16 +245,6 @@ def describe(data: str | os.PathLike | None = None) -> str:
     return "\n".join(lines)
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--data", default=None, metavar="PATH",
-                        help="use this mnist.npz or IDX folder instead of fetching (also: $WGANBENCH_DATA)")
-
-
-def run(args) -> int:
-    print(describe(args.data))
-    return 0
-
-
 # --- Stacked MNIST (docs/DESIGN.md §5 Metrics, Stacked MNIST) ---------------------------------------------
 # Metz et al. 2017 ("Unrolled GANs"), Srivastava et al. 2017 (VEEGAN) and Lin et al. 2018 (PacGAN):
 # three MNIST digits drawn independently and uniformly, one per colour channel (R, G, B), give one
