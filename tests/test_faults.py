@@ -116,6 +116,7 @@ def test_a_cluster_that_is_not_a_scheduler_fails_in_time_and_claims_nothing(tmp_
 
 @pytest.mark.parametrize("flags, needle", [
     (["--seeds", "0,0"], "--seeds names 0 more than once"),
+    (["--settings", "gan,gan"], "--settings names gan more than once"),
     (["--points", "100000"], "--points 100000 exceeds --steps 2"),
     (["--out-dir", "/"], "--out-dir / is /"),
 ])

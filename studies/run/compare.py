@@ -86,7 +86,6 @@ class CompareOptions:
                                  "<results>/main-stacked-mnist)")
     runs_dir: str | None = option(None, "where run directories go (default: <results>/runs/main, or "
                                   "<results>/runs/main-stacked-mnist)")
-    target_fid: float = option(150.0, "the FID of the 'time to reach' column")
     restart: bool = option(False, "delete the study's runs that were trained under another budget and start "
                            "them over")
     quiet: bool = inherit(TrainOptions, "quiet", help="no progress bars")
@@ -105,7 +104,7 @@ class CompareOptions:
         if not self.settings:
             raise WganbenchError("settings: give at least one setting")
         # Each setting by its canonical name (an unknown one, or a bad field, fails before any training).
-        object.__setattr__(self, "settings", tuple(dict.fromkeys(get_setting(name).name for name in self.settings)))
+        object.__setattr__(self, "settings", tuple(get_setting(name).name for name in self.settings))
         if not self.seeds:
             raise WganbenchError("seeds: give at least one seed")
         for seed in self.seeds:
@@ -115,7 +114,6 @@ class CompareOptions:
         checks.positive_int("steps", self.steps, optional=True)
         checks.positive_number("budget_seconds", self.budget_seconds, optional=True)
         checks.positive_int("points", self.points)
-        checks.positive_number("target_fid", self.target_fid)
         # The training options a run gets, checked now: bad widths or batches fail before any training.
         self.train_options(Path("."), 1)
         kid = EvalOptions(dataset=self.dataset).metric_options("kid").subset_size
