@@ -1,10 +1,11 @@
 """Where a study's runs train: one after another in this process, or in parallel on Dask workers.
 
 A task is one run: :func:`studies.run.compare.compare_run` trains it to each target through the
-resumable trainer and scores it there, committing the checkpoint and then the scores.csv row at every
-point, all in one process (TensorFlow, the classifier and the reference statistics load once per run,
-not once per point). Nothing is scheduled here beyond keeping a run per worker thread in flight in the
-study's order: Dask distributed places the tasks, retries them and replaces a worker that dies; a lost
+resumable trainer and scores it there, committing the checkpoint and then the scores.csv row at
+every point, all in one process and one training session (TensorFlow, the classifier and the
+reference statistics load once per run, and the GAN is built, traced and kept in memory across its
+points). Nothing is scheduled here beyond keeping a run per worker thread in flight in the study's
+order: Dask distributed places the tasks, retries them and replaces a worker that dies; a lost
 worker costs the work since its run's last point, and the retry resumes the run from there on
 another worker. A stopped study resumes every run where it stopped. The study's process prints a
 line per point as the rows land.
