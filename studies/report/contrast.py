@@ -24,7 +24,7 @@ from studies import stats
 from studies.report.figures import contrast_plot
 from studies.report.findings import noise_fid
 from studies.report.page import Section, write_page
-from studies.report.report import META_FILE
+from studies.report.report import read_study
 from studies.report.tables import FID, MODES_COVERED, comparisons, final_rows, final_scores, near_noise
 from studies.schema import SETTING, STEP, TARGET
 from wgan import checks
@@ -66,20 +66,13 @@ class Study:
 def load_study(path: str | Path, at: float | None = None) -> Study:
     """A compare report folder: its recipe and each run's last scored point (or its point at target ``at``)."""
     folder = Path(path)
-    if not (folder / CURVES_FILE).is_file() or not (folder / META_FILE).is_file():
-        raise WganbenchError(f"{folder} is not a compare report folder (it needs {CURVES_FILE} and {META_FILE}, "
-                             "written by `wganbench compare`)")
+    meta, curves = read_study(folder, "compare")
     try:
-        meta = json.loads((folder / META_FILE).read_text())
-        curves = pd.read_csv(folder / CURVES_FILE)
         if at is not None:
             curves = curves[np.isclose(curves[TARGET].to_numpy(dtype=float), at)]
         final = final_rows(curves, noise_fid())
     except (ValueError, KeyError, pd.errors.ParserError) as err:
         raise WganbenchError(f"{folder}: unreadable study ({type(err).__name__}: {err})") from None
-    if not isinstance(meta, dict):
-        raise WganbenchError(f"{folder / META_FILE}: expected the study's recipe as a JSON object (written by "
-                             f"`wganbench compare`), got a JSON {type(meta).__name__}")
     if final.empty:
         where = f" scored at target {at:g}" if at is not None else ""
         raise WganbenchError(f"{folder}: no finished run{where} to contrast")

@@ -203,17 +203,30 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(folder / name) if (folder / name).is_file() else None
 
 
+def read_study(folder: Path, kind: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A report folder's recipe (``study.json``, an object) and ``curves.csv``; one line naming the folder when
+    it is not a ``kind`` report folder or cannot be read."""
+    if not (folder / CURVES_FILE).is_file() or not (folder / META_FILE).is_file():
+        raise WganbenchError(f"{folder} is not a {kind} report folder (it needs {CURVES_FILE} and {META_FILE}, "
+                             "written by `wganbench compare`)")
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+        curves = pd.read_csv(folder / CURVES_FILE)
+    except (ValueError, KeyError, pd.errors.ParserError) as err:
+        raise WganbenchError(f"{folder}: unreadable study ({type(err).__name__}: {err})") from None
+    if not isinstance(meta, dict):
+        raise WganbenchError(f"{folder / META_FILE}: expected the study's recipe as a JSON object (written by "
+                             f"`wganbench compare`), got a JSON {type(meta).__name__}")
+    return meta, curves
+
+
 def rerender(folder: str | Path) -> list[Path]:
     """Rebuild a committed study's report in ``folder`` from its own tables: ``curves.csv`` and
     ``study.json``, the evaluation's spread in ``noise.csv``, ``class_shares.csv`` and, where present,
     ``loss_points.csv``; the run-directory figures are kept as they are."""
     folder = Path(folder)
-    if not (folder / CURVES_FILE).is_file() or not (folder / META_FILE).is_file():
-        raise WganbenchError(f"{folder} is not a study report folder (it needs {CURVES_FILE} and {META_FILE}, "
-                             "written by `wganbench compare`)")
+    meta, curves = read_study(folder, "study")
     try:
-        meta = json.loads((folder / META_FILE).read_text())
-        curves = pd.read_csv(folder / CURVES_FILE)
         noise, shares = _read(folder, "noise.csv"), _read(folder, "class_shares.csv")
         eval_std = {} if noise is None else dict(zip(noise[SETTING], noise["fid_eval_std"]))
         shares = (shares.set_index(SETTING) if shares is not None
