@@ -20,7 +20,6 @@ from studies.report.findings import (
     NOISE_FID,
     comparison_line,
     correlation_line,
-    expected_modes,
     headline,
     modes_line,
     noise_fid,
@@ -179,18 +178,23 @@ def test_a_loss_that_only_trends_with_time_is_not_said_to_track_fid(tmp_path: Pa
     assert ("its changes move with FID's" in line) == detected and "tracks FID" not in line
 
 
-def test_stacked_modes_beside_their_independent_channel_count() -> None:
+def test_stacked_modes_beside_what_of_them_is_read() -> None:
     curves = curves_of({"gan": [[300.0], [310.0], [305.0]], "wgan-gp": [[200.0], [210.0], [205.0]]})
     curves["stacked_modes"] = [90.0, 110.0, 100.0, 600.0, 620.0, 640.0]
     curves["stacked_kl"] = [3.0, 3.2, 3.1, 0.5, 0.6, 0.7]
-    curves["confident_share"] = 0.5
-    stats, _ = final_scores(final_rows(curves))
-    uniform = pd.DataFrame([[0.1] * 10] * 2, index=["gan", "wgan-gp"], columns=[str(d) for d in range(10)])
-    assert expected_modes(uniform.loc["gan"]) == pytest.approx(1000 * (1 - (1 - 1e-3) ** 26_000))
-    line = modes_line(stats, uniform)
+    old, _ = final_scores(final_rows(curves))  # a study scored before the confident count existed
+    assert "not in this study's tables" in modes_line(old, final_rows(curves))
+    curves["stacked_confident_share"] = [0.01, 0.02, 0.03, 0.25, 0.25, 0.25]
+    curves["stacked_modes_confident"] = [5.0, 6.0, 7.0, 300.0, 310.0, 320.0]
+    curves["stacked_modes_independent"] = [120.0, 130.0, 140.0, 900.0, 910.0, 920.0]
+    final = final_rows(curves)
+    stats, _ = final_scores(final)
+    line = modes_line(stats, final)
     assert line.startswith("Stacked MNIST modes covered of 1,000 (mean, 95% CI over seeds) and KL from uniform: "
                            "`wgan-gp` 620 (600, 620, 640), 95% CI [")
-    assert "50% of channels read with confidence, 1000 expected from independent channels (first seed)" in line
+    assert ("25% of stacks read with all three channels confident, 310 (300, 310, 320), 95% CI [" in line
+            and "910 expected from independent channels (mean over seeds)" in line
+            and "`gan` 100 (90, 110, 100)" in line and "130 expected" in line and "not in this study" not in line)
     assert modes_line(final_scores(final_rows(curves_of({"gan": [[3.0]]})))[0]) == ""
 
 

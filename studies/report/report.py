@@ -129,7 +129,7 @@ def sections(curves: pd.DataFrame, meta: dict[str, Any], ev: Evidence, out_dir: 
                 "each run's last good point; intervals on the score's log or logit scale, mapped back", shown,
                 {"final_scores": stats_table},
                 (words.headline(stats_table), *words.noise_lines(stats_table, noise),
-                 words.modes_line(stats_table, ev.shares if stacked else None))),
+                 words.modes_line(stats_table, final))),
         Section(f"FID ratios ({100 * (pairs['level'].iloc[0] if len(pairs) else 0.95):.3g}% simultaneous "
                 f"intervals, Bonferroni over {len(pairs)} comparison{'s' * (len(pairs) != 1)})",
                 "Welch's t on log FID; the ratio of geometric means with its Bonferroni interval",

@@ -46,7 +46,8 @@ SCALES: dict[str, tuple[float, float, float | None]] = {
     "fid": (0, math.inf, 1e-9), "is_mean": (1, 10, 1e-9), "modes_covered": (0, 10, 0.5),
     "kl_uniform": (0, math.inf, 1e-9), "kl_test": (0, math.inf, 1e-9), "confident_share": (0, 1, None),
     "precision": (0, 1, None), "recall": (0, 1, None), "coverage": (0, 1, None), "density": (0, math.inf, None),
-    "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.inf, 1e-9)}
+    "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.inf, 1e-9), "stacked_confident_share": (0, 1, None),
+    "stacked_modes_confident": (0, 1000, 0.5)}
 
 # Pairs compared beyond "every WGAN setting against `gan`", and what each pair asks.
 PAIRS: dict[tuple[str, str], str] = {
