@@ -214,9 +214,9 @@ def write_table(table: pd.DataFrame, out_dir: Path | None = None) -> tuple[Path,
         "modes) and from the digits it reads as labelled (the count is exact). The blurred rows calibrate the "
         "count: blurred real stacks keep nearly all 1,000 modes although few are read with all three channels "
         "confident (`stacked_confident_share`), and the modes among those (`stacked_modes_confident`) fall with "
-        "them; `stacked_modes_independent` is the count the channels' digit shares alone would give. For scale: 26,000 uniform "
-        "draws over 1,000 modes have KL ≈ 999/52,000 ≈ 0.019; 500 equal modes log 2 ≈ 0.693; one mode "
-        "log 1000 ≈ 6.908.\n\n")
+        "them; `stacked_modes_independent` is the count the channels' digit shares alone would give. For "
+        "scale: 26,000 uniform draws over 1,000 modes have KL ≈ 999/52,000 ≈ 0.019; 500 equal modes log 2 ≈ "
+        "0.693; one mode log 1000 ≈ 6.908.\n\n")
     write_text(md, header + table.to_markdown(index=False, floatfmt=".4g") + "\n")
     write_text(csv, table.to_csv(index=False))
     return md, csv
