@@ -66,7 +66,10 @@ def test_the_findings_say_which_factor_moves_fid_and_which_has_no_effect() -> No
     noise = 698.0
     reach = timing.time_to_target(timing.events(curves, timing.default_target(noise), 10.0))
     [section] = ablation.sections(final_rows(curves, noise), {ablation.ABLATION: record(plan)}, noise, reach)
-    effect, no_effect = section.findings[:2]
+    answer, effect, no_effect = section.findings[:3]
+    assert answer.startswith("The notebook's question, answered") and "`wgan-seed` is worse than `gan` (×1.8" in answer
+    # clip 0.02 halves FID and then no longer differs detectably from gan's 375: the clip value is why
+    assert "clip_value is why, within these seeds: `wgan-seed[clip_value=0.02]` lowers FID ×0.5" in answer
     assert effect.startswith("Changing `clip_value=0.02` alone moves FID by ×") and "[" in effect
     assert no_effect.startswith("Changing `clip_value=0.05` alone: no effect detected with 3 seeds")
     own = section.csv["ablation_effects"]
@@ -84,6 +87,29 @@ def test_the_findings_say_which_factor_moves_fid_and_which_has_no_effect() -> No
     assert shown.loc["`wgan-seed[clip_value=0.02]`", "changed fields"] == "clip_value=0.02"
     assert shown.loc["`wgan-seed[clip_value=0.02]`", "vs `gan`"].startswith("0.9")
     assert ablation.sections(final_rows(curves, noise), {}, noise, reach) == []  # a compare is no ablation
+
+
+def _answer(final: dict[str, tuple[float, ...]], toward: str | None, vary: str) -> str:
+    plan, _ = AblateOptions("wgan-seed", toward, vary).variants()
+    curves = pd.DataFrame([{SETTING: s, SEED: seed, TARGET: 1.0, WALL_S: 10.0, STATUS: STATUS_OK, "fid": fid}
+                           for s, values in final.items() for seed, fid in enumerate(values)])
+    reach = timing.time_to_target(timing.events(curves, timing.default_target(698.0), 10.0))
+    return ablation.sections(final_rows(curves, 698.0), {ablation.ABLATION: record(plan)}, 698.0, reach)[0].findings[0]
+
+
+def test_the_answer_follows_the_intervals_not_the_point_estimates() -> None:
+    batch = "wgan-seed[batch_size=64]"
+    # a clip value that lowers FID but stays far above gan's: only part of why; a factor with no effect
+    partial = _answer({**FINAL, "wgan-seed[clip_value=0.02]": (500.0, 505.0, 498.0), batch: (690.0, 703.0, 701.0)},
+                      batch, "clip_value=0.02,0.05")
+    assert "clip_value is part of why: `wgan-seed[clip_value=0.02]` lowers FID ×0.7" in partial
+    assert "but stays worse than `gan`" in partial
+    assert "no departure alone moves FID detectably with 3 seeds (largest estimate `batch_size`" in partial
+    # no clip value helps; the batch does, and it is named as the departure that matters most
+    none = _answer({**FINAL, "wgan-seed[clip_value=0.02]": (690.0, 720.0, 700.0), batch: (300.0, 310.0, 305.0)},
+                   batch, "clip_value=0.02,0.05")
+    assert "clip_value is not shown to be why: no value of the sweep moves FID below the base's with 3 seeds" in none
+    assert "the departure that matters most is `batch_size` (×0.4" in none
 
 
 def run(argv: list[str], capsys) -> tuple[int, str]:

@@ -66,6 +66,64 @@ def effect_line(variant: dict[str, Any], row: pd.Series) -> str:
     return f"{what}: no effect detected with {seeds} seeds ({numbers}; {evidence})."
 
 
+def _ratio(row: pd.Series) -> str:
+    return (f"×{stats.fmt(row['ratio'], 3)} {stats.format_interval(row['ci_low'], row['ci_high'], 2)}, "
+            f"FID {row[f'{FID}_a']:.1f} against {row[f'{FID}_b']:.1f}")
+
+
+def _lower(row: pd.Series) -> bool:
+    return bool(row["ci_high"] < 1)  # the simultaneous interval of the variant's FID ratio lies below 1
+
+
+def answer_line(plan: list[dict[str, Any]], own: pd.DataFrame, vs_gan: pd.DataFrame, base_vs_gan: pd.DataFrame) -> str:
+    """The ablation's first finding: whether the swept field is why the base looks worse than `gan`, and which
+    factor toward the target matters most, each from the simultaneous intervals (never from point estimates
+    alone)."""
+    base = next((v["name"] for v in plan if v["kind"] == "base"), "")
+    kind = {v["name"]: v for v in plan}
+    own = own.set_index("a", drop=False)
+    parts = []
+    if len(base_vs_gan):
+        b = base_vs_gan.iloc[0]
+        worse = b["ci_low"] > 1
+        parts.append(f"`{base}` {'is' if worse else 'is not detectably'} worse than `{GAN}` ({_ratio(b)}, "
+                     f"95% CI, Welch on log FID)")
+    swept = own[[kind[a]["kind"] == "sweep" for a in own.index]]
+    if len(swept):
+        field = kind[swept.index[0]]["fields"][0]
+        better = swept[[_lower(r) for _, r in swept.iterrows()]]
+        best = (better if len(better) else swept).sort_values("ratio").iloc[0]
+        g = vs_gan.set_index("a").loc[best["a"]] if GAN in set(vs_gan["b"]) and best["a"] in set(vs_gan["a"]) \
+            else None
+        if not len(better):
+            parts.append(f"{field} is not shown to be why: no value of the sweep moves FID below the base's with "
+                         f"{int(swept['seeds_a'].min())} seeds (closest `{best['a']}`: {_ratio(best)})")
+        elif g is None:  # no `gan` in the study to say whether the gap closes
+            parts.append(f"{field} matters: `{best['a']}` lowers FID {_ratio(best)}")
+        elif g["ci_low"] > 1:
+            parts.append(f"{field} is part of why: `{best['a']}` lowers FID {_ratio(best)}, but stays worse than "
+                         f"`{GAN}` (×{stats.fmt(g['ratio'], 3)} {stats.format_interval(g['ci_low'], g['ci_high'], 2)})")
+        else:
+            against = f" (×{stats.fmt(g['ratio'], 3)} {stats.format_interval(g['ci_low'], g['ci_high'], 2)})"
+            relation = "is better than" if g["ci_high"] < 1 else "no longer differs detectably from"
+            parts.append(f"{field} is why, within these seeds: `{best['a']}` lowers FID {_ratio(best)} and "
+                         f"{relation} `{GAN}`{against}")
+    factors = own[[kind[a]["kind"] == "factor" for a in own.index]]
+    if len(factors):
+        helped = factors[[_lower(r) for _, r in factors.iterrows()]].sort_values("ratio")
+        if len(helped):
+            top = helped.iloc[0]
+            also = [f"`{kind[a]['factor']}`" for a in helped.index[1:]]
+            parts.append(f"the departure that matters most is `{kind[top['a']]['factor']}` ({_ratio(top)})"
+                         + (f"; also detected: {', '.join(also)}" if also else ""))
+        else:
+            top = factors.sort_values("ratio").iloc[0]
+            parts.append(f"no departure alone moves FID detectably with {int(factors['seeds_a'].min())} seeds "
+                         f"(largest estimate `{kind[top['a']]['factor']}`: {_ratio(top)})")
+    return ("The notebook's question, answered (simultaneous intervals of the FID ratio, variant over what it "
+            "changes): " + "; ".join(parts) + ".") if parts else ""
+
+
 def sections(final: pd.DataFrame, meta: dict[str, Any], noise: float, reach: pd.DataFrame) -> list[Section]:
     """The ablation's section, or none for a study that is not an ablation."""
     plan = meta.get(ABLATION)
@@ -91,15 +149,21 @@ def sections(final: pd.DataFrame, meta: dict[str, Any], noise: float, reach: pd.
                      f"{stats.format_interval(g['ci_low'], g['ci_high'], min(g['seeds_a'], g['seeds_b']))}",
                      "time to target": time.get(row["a"], "")})
     grouped = [f"`{v['factor']}` ({v['why']})" for v in plan if v["why"]]
-    findings = tuple(effect_line(by_name[row["a"]], row) for _, row in own.iterrows())
+    base = next((v["name"] for v in plan if v["kind"] == "base"), "")
+    held = set(final[SETTING])
+    base_vs_gan = comparisons(final, noise=noise, compared=[(base, GAN)]) if {base, GAN} <= held else vs_gan[:0]
+    answer = answer_line(plan, own, vs_gan, base_vs_gan)
+    findings = (*((answer,) if answer else ()), *(effect_line(by_name[row["a"]], row) for _, row in own.iterrows()))
     if grouped:
         findings += ("Ablation factors changed as one: " + "; ".join(grouped) + ".",)
     level = f"{100 * own['level'].iloc[0]:.3g}%" if len(own) else "95%"
     changed = pd.DataFrame([{SETTING: v["name"], "kind": v["kind"], "factor": v["factor"], "against": v["against"],
                              "changed_fields": _changed(v["name"]), "why": v["why"]} for v in plan])
+    if len(base_vs_gan):
+        base_vs_gan["family"] = 1
     return [Section(f"Ablation: each variant against the setting it changes ({level} simultaneous intervals, "
                     f"Bonferroni over {len(own)} variants; against `gan` likewise)",
                     "Welch's t on log FID, the ratio of geometric means (variant over reference) with its Bonferroni "
                     "interval; time to the digits target from the Kaplan–Meier table",
                     pd.DataFrame(rows), {"ablation_effects": own, "ablation_vs_gan": vs_gan,
-                                         "ablation_variants": changed}, findings)]
+                                         "ablation_base_vs_gan": base_vs_gan, "ablation_variants": changed}, findings)]
