@@ -1,5 +1,5 @@
 """The report's tables computed from ``scores.csv`` rows: final scores with their 95 % intervals over
-seeds (each on its quantity's scale, `SCALES`), the pairwise FID comparisons (Welch on log FID with
+seeds (each on its quantity's scale, `studies.schema.SCALES`), the pairwise FID comparisons (Welch on log FID with
 Bonferroni-simultaneous intervals), cost, ranking.
 
 Each function returns a DataFrame whose numbers go to a CSV; ``*_shown`` tables hold the same
@@ -18,6 +18,7 @@ from studies import stats
 from studies.schema import (
     IMAGES_PER_S,
     POINT_S,
+    SCALES,
     SCORE_S,
     SEED,
     SETTING,
@@ -38,16 +39,6 @@ FID, IS_MEAN, MODES_COVERED, RECALL, STACKED_MODES = "fid", "is_mean", "modes_co
 ALPHA = stats.ALPHA  # family-wise error rate of the comparisons (Bonferroni)
 GAN = "gan"
 NEAR_NOISE_SHARE = 0.6  # a final FID above this share of noise's is "near noise": no verdict between two such
-
-# The range of each score and so the scale its interval is computed on (``stats.Scale``): counts and
-# shares on the logit of their range, positive quantities on the log, KID (an unbiased MMD², which may
-# fall below 0) as it is. ``None`` as the unit: half a sample of the study's ``n``.
-SCALES: dict[str, tuple[float, float, float | None]] = {
-    "fid": (0, math.inf, 1e-9), "is_mean": (1, 10, 1e-9), "modes_covered": (0, 10, 0.5),
-    "kl_uniform": (0, math.inf, 1e-9), "kl_test": (0, math.inf, 1e-9), "confident_share": (0, 1, None),
-    "precision": (0, 1, None), "recall": (0, 1, None), "coverage": (0, 1, None), "density": (0, math.inf, None),
-    "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.inf, 1e-9), "stacked_confident_share": (0, 1, None),
-    "stacked_modes_confident": (0, 1000, 0.5)}
 
 # Pairs compared beyond "every WGAN setting against `gan`", and what each pair asks.
 PAIRS: dict[tuple[str, str], str] = {
