@@ -1,104 +1,156 @@
-"""The quality gate's rule: one-sided limits from the baseline's spread over seeds, verdicts per metric."""
+"""The quality gate's rule: one-sided normal tolerance limits from the baseline's spread over seeds, on each
+gated value's scale, verdicts per value (studies.gate.limits)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from studies.gate import gate
+from studies.gate import limits
 from studies.gate.baseline import spread
 from wgan.errors import WganbenchError
+from wgan.paths import SUITE_ROOT
 
-T_99_2DOF = 6.964557  # t.ppf(0.99, 2): one metric, three seeds, 1 % false alarms
 SEEDS = {"fid": [150.0, 160.0, 170.0], "is_mean": [6.0, 6.2, 6.4], "modes_covered": [10, 10, 10],
-         "kid_mean": [0.10, 0.12, 0.14], "precision": [0.7, 0.72, 0.74], "recall": [0.30, 0.31, 0.32],
-         "coverage": [0.50, 0.52, 0.54]}
+         "kl_uniform": [0.10, 0.12, 0.14], "kid_mean": [0.10, 0.12, 0.14], "precision": [0.7, 0.72, 0.74],
+         "recall": [0.30, 0.31, 0.32], "coverage": [0.50, 0.52, 0.54]}
 BASE = {key: spread(values) for key, values in SEEDS.items()}
-MEAN = {key: stats["mean"] for key, stats in BASE.items()}
-GATED = ["fid", "is_mean", "modes_covered", "kid_mean", "recall", "coverage"]
+MEAN = {key: stats_["mean"] for key, stats_ in BASE.items()}
+GATED = ["fid", "kl_uniform"]
 
 
-def verdicts(candidate: dict) -> dict:
-    table = gate.compare_scores(BASE, candidate)
+def verdicts(candidate: dict, base: dict = BASE) -> dict:
+    table = limits.compare_scores(base, candidate)
     return dict(zip(table["metric"], table["verdict"]))
 
 
-def test_prediction_limit_over_seeds():
-    limit = gate.threshold("fid", BASE["fid"], n_metrics=1)
-    assert (limit.mean, limit.std, limit.seeds) == (160.0, 10.0, 3)
-    assert limit.k == pytest.approx(T_99_2DOF, rel=1e-6)
-    assert limit.limit == pytest.approx(160.0 + T_99_2DOF * 10.0 * math.sqrt(1 + 1 / 3))
+def log_limit(values: list[float], k: float) -> float:
+    y = np.log(values)
+    return float(np.exp(y.mean() + k * y.std(ddof=1)))
 
 
-def test_bonferroni_over_gated_metrics():
-    """m gated metrics: each gets α/m, so the candidate alarms with probability at most α."""
-    table = gate.compare_scores(BASE, MEAN)
-    assert list(table["metric"]) == GATED  # precision is not gated
-    k = gate.threshold("fid", BASE["fid"], n_metrics=len(GATED)).k
-    assert k == pytest.approx(17.2772, rel=1e-4)  # t.ppf(1 − 0.01/6, 2)
-    assert table.set_index("metric").loc["fid", "limit"] == pytest.approx(160.0 + k * 10.0 * math.sqrt(4 / 3))
-    assert gate.threshold("fid", BASE["fid"], n_metrics=6, false_alarm=0.06).k == pytest.approx(T_99_2DOF)
+# Published one-sided normal tolerance factors (Natrella, Experimental Statistics, NBS Handbook 91, Table A-7;
+# the NIST/SEMATECH e-Handbook's one-sided factors): (n, share beyond the limit, confidence) -> k.
+@pytest.mark.parametrize(("n", "tail", "confidence", "k"), [
+    (5, 0.01, 0.95, 5.741), (5, 0.05, 0.95, 4.203), (5, 0.10, 0.95, 3.407), (10, 0.01, 0.95, 3.981)])
+def test_tolerance_factor_is_the_published_one(n, tail, confidence, k):
+    assert limits.tolerance_factor(n, tail, confidence) == pytest.approx(k, abs=5e-4)
+
+
+def test_tolerance_limit_holds_with_its_confidence_monte_carlo():
+    """Over many 5-seed baselines of a normal value, the limit x̄ + k·s covers at least 99 % of a fresh seed's
+    distribution in a share 0.95 of them, within 4 binomial standard errors."""
+    baselines, n, tail, confidence = 40_000, 5, 0.01, 0.95
+    k = limits.tolerance_factor(n, tail, confidence)
+    draws = np.random.default_rng(0).normal(size=(baselines, n))
+    content = stats.norm.cdf(draws.mean(axis=1) + k * draws.std(axis=1, ddof=1))
+    held = float(np.mean(content >= 1 - tail))
+    assert abs(held - confidence) < 4 * math.sqrt(confidence * (1 - confidence) / baselines)
+
+
+def test_the_gate_keeps_its_stated_rate_over_two_values_monte_carlo():
+    """Two independent gated values, Bonferroni in share and confidence: the chance that a fresh seed fails
+    (given the baseline) is at most α = 1 % in at least 95 % of the baselines."""
+    baselines, n, m = 40_000, 5, 2
+    k = limits.tolerance_factor(n, limits.FALSE_ALARM / m, 1 - (1 - limits.CONFIDENCE) / m)
+    draws = np.random.default_rng(1).normal(size=(m, baselines, n))
+    inside = stats.norm.cdf(draws.mean(axis=2) + k * draws.std(axis=2, ddof=1))  # each value's pass chance
+    false_alarm = 1 - inside.prod(axis=0)
+    held = float(np.mean(false_alarm <= limits.FALSE_ALARM))
+    assert held >= limits.CONFIDENCE - 4 * math.sqrt(limits.CONFIDENCE * (1 - limits.CONFIDENCE) / baselines)
+
+
+def test_two_values_are_gated_each_on_the_log_scale():
+    assert limits.gated_scales() == {"fid": "log", "kl_uniform": "log", "stacked_kl": "log"}
+    limit = limits.threshold("fid", BASE["fid"], n_metrics=2)
+    k = limits.tolerance_factor(3, 0.01 / 2, 1 - 0.05 / 2)  # Bonferroni over the two in share and confidence
+    assert (limit.mean, limit.std, limit.seeds, limit.scale) == (160.0, 10.0, 3, "log")
+    assert limit.k == pytest.approx(k) and limit.limit == pytest.approx(log_limit(SEEDS["fid"], k))
+    table = limits.compare_scores(BASE, MEAN).set_index("metric")
+    assert list(table.index[:2]) == GATED and set(table["verdict"].iloc[2:]) == {limits.VERDICT_INFO}
+    assert table.loc["kl_uniform", "limit"] == pytest.approx(log_limit(SEEDS["kl_uniform"], k))
+    assert math.isnan(table.loc["is_mean", "limit"]) and table.loc["is_mean", "seeds"] == 3
 
 
 def test_more_seeds_tighten_the_limit():
-    few = gate.threshold("fid", spread([150.0, 160.0, 170.0]), n_metrics=6)
-    many = gate.threshold("fid", spread([150.0, 160.0, 170.0] * 3), n_metrics=6)
+    few = limits.threshold("fid", spread([150.0, 160.0, 170.0]), n_metrics=2)
+    many = limits.threshold("fid", spread([150.0, 160.0, 170.0] * 3), n_metrics=2)
     assert many.limit < few.limit and many.k < few.k
 
 
 def test_baseline_seeds_and_their_mean_pass():
-    assert gate.passed(gate.compare_scores(BASE, MEAN))
+    assert limits.passed(limits.compare_scores(BASE, MEAN))
     for i in range(3):
-        assert gate.passed(gate.compare_scores(BASE, {key: values[i] for key, values in SEEDS.items()}))
+        assert limits.passed(limits.compare_scores(BASE, {key: values[i] for key, values in SEEDS.items()}))
 
 
-# Limits with 3 seeds and 6 gated metrics: mean ± 17.28·std·sqrt(4/3).
-@pytest.mark.parametrize(("metric", "value", "ok"), [
-    ("fid", 60.0, True),           # better is always fine: one-sided
-    ("fid", 359.0, True),          # limit 160 + 199.5 = 359.5
-    ("fid", 360.0, False),
-    ("is_mean", 11.0, True),
-    ("is_mean", 2.3, True),        # limit 6.2 − 3.99 = 2.21
-    ("is_mean", 2.1, False),
-    ("recall", 0.12, True),        # limit 0.31 − 0.1995 = 0.1105
-    ("recall", 0.10, False),
-    ("precision", 0.0, None),      # not gated: precision falls as models improve
-    ("fid", math.nan, False),      # a NaN score never passes
+@pytest.mark.parametrize(("metric", "value", "verdict"), [
+    ("fid", 60.0, limits.VERDICT_PASS),         # better is always fine: one-sided
+    ("fid", 1e4, limits.VERDICT_FAIL),
+    ("fid", math.nan, limits.VERDICT_FAIL),     # a NaN score never passes
+    ("kl_uniform", 0.0, limits.VERDICT_PASS),
+    ("kl_uniform", 2.3, limits.VERDICT_FAIL),    # near its maximum, log 10: all in one class
+    ("is_mean", 1.0, limits.VERDICT_INFO),      # reported, never failing
+    ("modes_covered", 1, limits.VERDICT_INFO),
+    ("precision", 0.0, limits.VERDICT_INFO),
 ])
-def test_one_sided_verdicts(metric, value, ok):
-    if ok is None:
-        assert metric not in verdicts({**MEAN, metric: value})
-        return
-    assert verdicts({**MEAN, metric: value})[metric] == (gate.VERDICT_PASS if ok else gate.VERDICT_FAIL)
+def test_one_sided_verdicts(metric, value, verdict):
+    assert verdicts({**MEAN, metric: value})[metric] == verdict
+    assert limits.passed(limits.compare_scores(BASE, {**MEAN, metric: value})) == (verdict != limits.VERDICT_FAIL)
 
 
-def test_integer_metric_floor_is_the_worst_seed():
-    """Classes covered: one fewer only when a baseline seed covered one fewer too."""
-    assert verdicts({**MEAN, "modes_covered": 10})["modes_covered"] == gate.VERDICT_PASS
-    assert verdicts({**MEAN, "modes_covered": 9})["modes_covered"] == gate.VERDICT_FAIL
-    shown = {**BASE, "modes_covered": spread([9, 10, 10])}
-    table = gate.compare_scores(shown, {**MEAN, "modes_covered": 9}).set_index("metric")
-    assert table.loc["modes_covered", "verdict"] == gate.VERDICT_PASS and table.loc["modes_covered", "limit"] == 9
-    table = gate.compare_scores(shown, {**MEAN, "modes_covered": 8}).set_index("metric")
-    assert table.loc["modes_covered", "verdict"] == gate.VERDICT_FAIL
+def test_the_limit_sits_where_the_rule_puts_it():
+    fid = limits.threshold("fid", BASE["fid"], n_metrics=2).limit
+    assert verdicts({**MEAN, "fid": fid * (1 - 1e-6)})["fid"] == limits.VERDICT_PASS
+    assert verdicts({**MEAN, "fid": fid * (1 + 1e-6)})["fid"] == limits.VERDICT_FAIL
+
+
+def test_a_kl_of_exactly_zero_keeps_the_limit_finite():
+    """log(0) is floored at the range's unit (studies.schema.SCALES): a wider spread, a finite limit."""
+    limit = limits.threshold("kl_uniform", spread([0.0, 0.12, 0.14]), n_metrics=2)
+    assert math.isfinite(limit.limit) and limit.limit > 0.14 and not limit.vacuous
+
+
+def test_a_limit_past_the_values_range_is_never_gated(monkeypatch):
+    """IS cannot fall below 1 nor recall below 0: a limit there passes anything, so the value is not gated."""
+    monkeypatch.setattr(limits, "gated_scales", lambda: {"fid": "log", "is_mean": "linear", "recall": "linear"})
+    wide = {**BASE, "is_mean": spread([4.14, 3.26, 3.62, 3.58, 4.21]), "recall": spread([0.05, 0.0001, 0.015])}
+    table = limits.compare_scores(wide, {**MEAN, "is_mean": 1.0, "recall": 0.0}).set_index("metric")
+    assert table.loc["is_mean", "limit"] < 1 and table.loc["recall", "limit"] < 0
+    assert set(table.loc[["is_mean", "recall"], "verdict"]) == {limits.VERDICT_VACUOUS}
+    assert limits.passed(table.reset_index())
+    tight = {**BASE, "is_mean": spread([4.39, 4.38, 4.49, 4.39, 4.41])}
+    assert verdicts({**MEAN, "is_mean": 1.0}, tight)["is_mean"] == limits.VERDICT_FAIL
+
+
+def test_the_log_scale_is_closer_to_normal_on_the_committed_baseline():
+    """Why both gated values are on the log scale: Shapiro–Wilk over the committed seeds (docs/DESIGN.md §7)."""
+    entries = json.loads((SUITE_ROOT / "results" / "baseline" / "quality.json").read_text())["settings"]
+    for entry in entries.values():
+        values = np.array(entry["scores"]["kl_uniform"]["values"])
+        assert stats.shapiro(np.log(values)).pvalue > stats.shapiro(values).pvalue
 
 
 def test_a_single_number_allows_no_worsening():
-    table = gate.compare_scores({"fid": 40.0}, {"fid": 40.0 + 1e-6})
-    assert not gate.passed(table)
-    assert gate.passed(gate.compare_scores({"fid": 40.0}, {"fid": 40.0}))
+    table = limits.compare_scores({"fid": 40.0, "kl_uniform": 0.1}, {"fid": 40.0 + 1e-6, "kl_uniform": 0.1})
+    assert not limits.passed(table)
+    assert limits.passed(limits.compare_scores({"fid": 40.0, "kl_uniform": 0.1}, {"fid": 40.0, "kl_uniform": 0.1}))
 
 
-def test_missing_candidate_metric_is_an_error():
-    with pytest.raises(WganbenchError, match="candidate scores lack 'is_mean'"):
-        gate.compare_scores(BASE, {"fid": 40.0})
+def test_missing_candidate_values():
+    with pytest.raises(WganbenchError, match="candidate scores lack 'kl_uniform'"):
+        limits.compare_scores(BASE, {"fid": 40.0})
+    table = limits.compare_scores(BASE, {"fid": 150.0, "kl_uniform": 0.1})  # a reported one it lacks: left out
+    assert list(table["metric"]) == GATED
 
 
 def test_baseline_without_gated_metrics_is_an_error():
     with pytest.raises(WganbenchError, match="none of the gated metrics"):
-        gate.compare_scores({"precision": BASE["precision"]}, MEAN)
+        limits.compare_scores({"precision": BASE["precision"]}, MEAN)
 
 
 @pytest.mark.slow
@@ -113,8 +165,8 @@ def test_fresh_real_samples_pass_and_noisy_ones_fail(mnist):
     chunks = x_train[:8000].astype(np.float32).reshape(4, 2000, 28, 28, 1) / 127.5 - 1.0
     rows = [evaluate(chunk, n=2000, kid_subsets=20) for chunk in chunks]
     base = {key: spread([row[key] for row in rows[:3]]) for key in rows[0]}
-    assert gate.passed(gate.compare_scores(base, rows[3]))
+    assert limits.passed(limits.compare_scores(base, rows[3]))
     noisy = np.clip(chunks[3] + np.random.default_rng(0).normal(0, 0.5, chunks[3].shape), -1, 1).astype(np.float32)
-    table = gate.compare_scores(base, evaluate(noisy, n=2000, kid_subsets=20))
-    assert not gate.passed(table) and "fid" in set(table.loc[table["verdict"] == gate.VERDICT_FAIL, "metric"])
+    table = limits.compare_scores(base, evaluate(noisy, n=2000, kid_subsets=20))
+    assert not limits.passed(table) and "fid" in set(table.loc[table["verdict"] == limits.VERDICT_FAIL, "metric"])
     assert load_classifier().hash == current_classifier_hash()  # the hash the gate checks is the loaded one

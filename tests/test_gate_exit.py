@@ -1,5 +1,5 @@
 """`wganbench gate` end to end: recording a baseline, and one exit code per outcome (0 pass, 1 regression,
-2 anything else, with one line on stderr), the recipe check, and the JSON and JUnit outputs.
+2 anything else, with one line on stderr), the recipe and seed checks, and the JSON and JUnit outputs.
 
 Run directories here are fakes (config.json, summary.json and the scores their evaluation returns), so the
 gate's logic runs without training; one test crashes the real evaluation instead.
@@ -21,13 +21,14 @@ from studies.gate import gate
 
 HASH = "classifier-hash-A"
 ENV = {"tensorflow": "2.21.0", "keras": "3.15.1", "python": "3.11.0", "cpu": "test CPU", "gpu": [], "onednn": "1"}
-SCORES = [{"fid": 150.0, "is_mean": 6.0, "modes_covered": 10, "kid_mean": 0.10, "precision": 0.70, "recall": 0.30,
-           "coverage": 0.50, "n": 10000},
-          {"fid": 160.0, "is_mean": 6.2, "modes_covered": 10, "kid_mean": 0.12, "precision": 0.72, "recall": 0.31,
-           "coverage": 0.52, "n": 10000},
-          {"fid": 170.0, "is_mean": 6.4, "modes_covered": 10, "kid_mean": 0.14, "precision": 0.74, "recall": 0.32,
-           "coverage": 0.54, "n": 10000}]
-WORSE = {**SCORES[1], "fid": 400.0}
+SCORES = [{"fid": 150.0, "is_mean": 6.0, "modes_covered": 10, "kl_uniform": 0.10, "kid_mean": 0.10, "precision": 0.70,
+           "recall": 0.30, "coverage": 0.50, "n": 10000},
+          {"fid": 160.0, "is_mean": 6.2, "modes_covered": 10, "kl_uniform": 0.12, "kid_mean": 0.12, "precision": 0.72,
+           "recall": 0.31, "coverage": 0.52, "n": 10000},
+          {"fid": 170.0, "is_mean": 6.4, "modes_covered": 10, "kl_uniform": 0.14, "kid_mean": 0.14, "precision": 0.74,
+           "recall": 0.32, "coverage": 0.54, "n": 10000}]
+WORSE = {**SCORES[1], "fid": 600.0}  # past the FID limit of these three seeds (451), everything else as seed 1
+SCORED_WITH: list[str] = []  # the generator file each fake scoring was asked for
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +39,7 @@ def fake_scoring(monkeypatch):
 
     def score(candidate, *, n, eval_seed):
         run = candidate.path if candidate.path.is_dir() else candidate.path.parent
+        SCORED_WITH.append(candidate.recipe["generator"])
         return json.loads((run / "scores.json").read_text())
 
     monkeypatch.setattr(gate, "score", score)
@@ -84,7 +86,7 @@ def test_recorded_baseline_holds_spread_recipe_and_environment(baseline: Path):
     assert entry["seeds"] == [0, 1, 2]
     assert entry["recipe"] == {"setting": "gan", "dataset": "mnist", "steps": 100, "width": 16, "batch_size": 64,
                                "mixed_precision": None, "ema_decay": None,
-                               "jit_compile": False, "n": 10000, "eval_seed": 0}
+                               "jit_compile": False, "n": 10000, "eval_seed": 0, "generator": "raw"}
     assert set(entry["recipe"]) == set(cand.RECIPE_KEYS)  # every gated option, as its field's roles say
     assert entry["scores"]["fid"] == {"mean": 160.0, "std": 10.0, "values": [150.0, 160.0, 170.0]}
     assert "n" not in entry["scores"]
@@ -94,7 +96,8 @@ def test_recorded_baseline_holds_spread_recipe_and_environment(baseline: Path):
 
 def test_stacked_mnist_runs_have_their_own_entry(baseline: Path, tmp_path: Path, capsys):
     """A Stacked MNIST baseline is kept beside MNIST's (``gan@stacked-mnist``); each candidate meets its own."""
-    stacked = [{**s, "stacked_modes": m, "stacked_kl": 0.5} for s, m in zip(SCORES, (700, 720, 710))]
+    stacked = [{**s, "stacked_modes": m, "stacked_kl": kl}
+               for s, m, kl in zip(SCORES, (700, 720, 710), (0.5, 0.6, 0.55))]
     for seed, scores in enumerate(stacked):
         make_run(tmp_path / "stacked" / f"s{seed}", seed, scores, dataset="stacked-mnist")
     assert main(["gate", str(tmp_path / "stacked"), "--baseline", str(baseline), "--update-baseline"]) == 0
@@ -104,21 +107,66 @@ def test_stacked_mnist_runs_have_their_own_entry(baseline: Path, tmp_path: Path,
     assert entries["gan@stacked-mnist"]["scores"]["stacked_modes"]["values"] == [700, 720, 710]
     good = make_run(tmp_path / "good", 5, stacked[1], dataset="stacked-mnist")
     assert run_gate(capsys, str(good), "--baseline", str(baseline))[0] == gate.EXIT_PASS
-    # A collapse to far fewer modes than the seeds' spread allows is a regression.
-    collapsed = make_run(tmp_path / "collapsed", 6, {**stacked[1], "stacked_modes": 300}, dataset="stacked-mnist")
-    code, out, _ = run_gate(capsys, str(collapsed), "--baseline", str(baseline))
-    assert code == gate.EXIT_REGRESSION and "stacked_modes" in out
+    # A collapse onto far fewer of the 1,000 modes than the seeds' spread allows is a regression (KL 5 of log 1000).
+    collapsed = make_run(tmp_path / "collapsed", 6, {**stacked[1], "stacked_modes": 300, "stacked_kl": 5.0},
+                         dataset="stacked-mnist")
+    code, out, _ = run_gate(capsys, str(collapsed), "--baseline", str(baseline), "--json")
+    assert code == gate.EXIT_REGRESSION and json.loads(out)["failed"] == ["stacked_kl"]
+    assert json.loads(out)["gated"] == ["fid", "kl_uniform", "stacked_kl"]
     code, _, err = run_gate(capsys, str(good), "--baseline", str(baseline), "--dataset", "mnist")
     assert code == 2
     assert_one_error_line(err, "stacked-mnist", "--dataset mnist")
 
 
-def test_pass_on_a_rerun_and_on_another_seed(baseline: Path, tmp_path: Path, capsys):
+def test_pass_on_another_seed_with_the_other_scores_reported(baseline: Path, tmp_path: Path, capsys):
+    other = make_run(tmp_path / "s7", 7, {**SCORES[1], "fid": 175.0, "recall": 0.0, "is_mean": 1.0})
+    code, out, err = run_gate(capsys, str(other), "--baseline", str(baseline))
+    assert code == gate.EXIT_PASS and "PASS" in out and "| fid" in out and err == ""
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ")}
+    assert "| pass" in rows["kl_uniform"] and "| info" in rows["recall"] and "| info" in rows["is_mean"]
+
+
+def test_a_baseline_seed_is_refused_unless_reproducing_on_purpose(baseline: Path, tmp_path: Path, capsys):
+    """A rerun of one of the baseline's own seeds is no fresh draw: exit 2 with the reason; with
+    --allow-baseline-seed it is gated (a reproduction check) and warned about."""
     rerun = make_run(tmp_path / "rerun", 0, SCORES[0])
-    code, out, _ = run_gate(capsys, str(rerun), "--baseline", str(baseline))
-    assert code == gate.EXIT_PASS and "PASS" in out and "| fid" in out
-    other = make_run(tmp_path / "s7", 7, {**SCORES[1], "fid": 175.0, "recall": 0.29})
-    assert run_gate(capsys, str(other), "--baseline", str(baseline))[0] == gate.EXIT_PASS
+    code, out, err = run_gate(capsys, str(rerun), "--baseline", str(baseline))
+    assert code == gate.EXIT_USAGE and out == ""
+    assert_one_error_line(err, "seed 0", "[0, 1, 2]", "fresh", "--allow-baseline-seed")
+    code, out, err = run_gate(capsys, str(rerun), "--baseline", str(baseline), "--allow-baseline-seed")
+    assert code == gate.EXIT_PASS and "PASS" in out and "warning: seed 0 is one of the baseline's seeds" in err
+
+
+def test_an_unknown_seed_is_warned_about_not_refused(baseline: Path, tmp_path: Path, capsys):
+    entry = json.loads(baseline.read_text())["settings"]["gan"]
+    doc = {"setting": "gan", "recipe": entry["recipe"], "classifier_hash": HASH, "scores": SCORES[0]}  # no seed
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps(doc))
+    code, _, err = run_gate(capsys, str(scores), "--baseline", str(baseline))
+    assert code == gate.EXIT_PASS and "names no training seed: cannot check" in err
+    old = json.loads(baseline.read_text())
+    del old["settings"]["gan"]["seeds"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    rerun = make_run(tmp_path / "s0", 0, SCORES[0])
+    code, _, err = run_gate(capsys, str(rerun), "--baseline", str(tmp_path / "old.json"))
+    assert code == gate.EXIT_PASS and "records no seeds: cannot check" in err
+
+
+def test_the_generator_scored_is_part_of_the_recipe(baseline: Path, tmp_path: Path, capsys):
+    """--generator ema scores generator_ema.keras; a baseline of EMA scores gates only EMA candidates."""
+    code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 5, SCORES[0])), "--baseline", str(baseline),
+                            "--generator", "ema")
+    assert code == gate.EXIT_USAGE
+    assert_one_error_line(err, "generator: baseline 'raw', candidate 'ema'")
+    for seed, scores in enumerate(SCORES):
+        make_run(tmp_path / "ema" / f"s{seed}", seed, scores)
+    ema = tmp_path / "ema.json"
+    SCORED_WITH.clear()
+    assert run_gate(capsys, str(tmp_path / "ema"), "--baseline", str(ema), "--update-baseline",
+                    "--generator", "ema")[0] == gate.EXIT_PASS
+    assert json.loads(ema.read_text())["settings"]["gan"]["recipe"]["generator"] == "ema"
+    assert run_gate(capsys, str(make_run(tmp_path / "e", 5, SCORES[1])), "--baseline", str(ema))[0] == gate.EXIT_PASS
+    assert SCORED_WITH == ["ema"] * 4  # three recorded, then the candidate at the baseline recipe's generator
 
 
 def test_regression_exits_1_with_the_table(baseline: Path, tmp_path: Path, capsys):
@@ -150,16 +198,16 @@ def test_classifier_mismatch_exits_2(baseline: Path, tmp_path: Path, capsys, mon
 
 
 def test_allowed_change_warns_and_gates(baseline: Path, tmp_path: Path, capsys):
-    longer = make_run(tmp_path / "longer", 0, SCORES[0], steps=200)
+    longer = make_run(tmp_path / "longer", 5, SCORES[0], steps=200)
     code, _, err = run_gate(capsys, str(longer), "--baseline", str(baseline), "--allow-changed", "steps")
     assert code == gate.EXIT_PASS and "warning: allowed change of steps" in err
-    shorter = make_run(tmp_path / "shorter", 0, WORSE, steps=25)
+    shorter = make_run(tmp_path / "shorter", 6, WORSE, steps=25)
     assert run_gate(capsys, str(shorter), "--baseline", str(baseline), "--allow-changed", "steps")[0] == 1
 
 
 def test_environment_differences_only_warn(baseline: Path, tmp_path: Path, capsys, monkeypatch):
     monkeypatch.setattr(bl, "environment", lambda: {**ENV, "tensorflow": "2.99.0", "gpu": ["NVIDIA H100"]})
-    code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 0, SCORES[0])), "--baseline", str(baseline))
+    code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 5, SCORES[0])), "--baseline", str(baseline))
     assert code == gate.EXIT_PASS and "tensorflow" in err and "gpu" in err and "warning" in err
 
 
@@ -225,7 +273,7 @@ def test_crash_inside_evaluation_exits_2(baseline: Path, tmp_path: Path, capsys,
         raise RuntimeError("CUDA_ERROR_OUT_OF_MEMORY: out of memory\nmore detail")
 
     monkeypatch.setattr(evaluators, "evaluate", crash)
-    code, out, err = run_gate(capsys, str(make_run(tmp_path / "c", 0, SCORES[0])), "--baseline", str(baseline))
+    code, out, err = run_gate(capsys, str(make_run(tmp_path / "c", 5, SCORES[0])), "--baseline", str(baseline))
     assert code == gate.EXIT_USAGE and "PASS" not in out
     assert_one_error_line(err, "evaluation failed with RuntimeError", "out of memory")
 
@@ -251,19 +299,20 @@ def test_json_verdict_is_machine_readable_and_gateable(baseline: Path, tmp_path:
     doc = json.loads(out)
     assert code == 1 and doc["verdict"] == "regression" and doc["exit_code"] == 1 and doc["failed"] == ["fid"]
     fid = next(row for row in doc["metrics"] if row["metric"] == "fid")
-    assert fid["baseline"] == 160.0 and fid["seeds"] == 3 and fid["candidate"] == 400.0 and fid["limit"] < 400
+    assert fid["baseline"] == 160.0 and fid["seeds"] == 3 and fid["candidate"] == 600.0 and fid["limit"] < 600
+    assert fid["scale"] == "log" and doc["gated"] == ["fid", "kl_uniform"] and doc["confidence"] == 0.95
     assert doc["recipe"]["steps"] == 100 and doc["classifier_hash"] == HASH
     saved = tmp_path / "verdict.json"
     saved.write_text(out)
     assert run_gate(capsys, str(saved), "--baseline", str(baseline))[0] == gate.EXIT_REGRESSION
 
 
-def test_junit_xml_one_testcase_per_gated_metric(baseline: Path, tmp_path: Path, capsys):
+def test_junit_xml_one_testcase_per_gated_value(baseline: Path, tmp_path: Path, capsys):
     report = tmp_path / "junit.xml"
     code, *_ = run_gate(capsys, str(make_run(tmp_path / "w", 3, WORSE)), "--baseline", str(baseline),
                         "--junit-xml", str(report))
     cases = ET.parse(report).getroot().findall("./testsuite/testcase")
-    assert code == 1 and [c.get("name") for c in cases] == [k for k in bl.gated_keys() if k in SCORES[0]]
+    assert code == 1 and [c.get("name") for c in cases] == ["fid", "kl_uniform"]  # the reported ones have none
     assert {c.get("name") for c in cases if c.find("failure") is not None} == {"fid"}
     assert all(c.get("classname") == "quality.gan" for c in cases)
     code, *_ = run_gate(capsys, str(tmp_path / "missing"), "--baseline", str(baseline), "--junit-xml", str(report))
@@ -276,6 +325,6 @@ def test_a_bug_in_the_gate_exits_2_not_1(baseline: Path, tmp_path: Path, capsys,
         raise KeyError("limit")
 
     monkeypatch.setattr(gate, "compare_scores", broken)
-    code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 0, SCORES[0])), "--baseline", str(baseline))
+    code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 5, SCORES[0])), "--baseline", str(baseline))
     assert code == gate.EXIT_USAGE
     assert_one_error_line(err, "failed unexpectedly: KeyError")

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from evaluators.metrics import METRICS, Metric, Value
-from studies.gate import gate
+from studies.gate import limits
 from studies.report.tables import score_columns
 
 
 @pytest.fixture()
 def toy_table(monkeypatch):
-    toy = Metric("toy", (Value("toy_mean", "higher", "toy ↑", gate=True), Value("toy_std", None, "toy σ")),
+    toy = Metric("toy", (Value("toy_mean", "higher", "toy ↑", gate="linear"), Value("toy_std", None, "toy σ")),
                  lambda inputs, options: {"toy_mean": 1.0, "toy_std": 0.0})
     monkeypatch.setitem(METRICS, "toy", toy)
     return toy
@@ -26,10 +26,10 @@ def test_toy_metric_is_a_report_column(toy_table) -> None:
 def test_toy_metric_is_gated_in_its_direction(toy_table) -> None:
     base = {"fid": 40.0, "is_mean": 8.0, "modes_covered": 10, "kid_mean": 0.02, "recall": 0.5, "coverage": 0.6,
             "toy_mean": 3.0}
-    table = gate.compare_scores(base, {**base, "toy_mean": 2.0})  # higher is better: a drop fails
+    table = limits.compare_scores(base, {**base, "toy_mean": 2.0})  # higher is better: a drop fails
     verdicts = dict(zip(table["metric"], table["verdict"]))
-    assert verdicts["toy_mean"] == gate.VERDICT_FAIL and not gate.passed(table)
-    assert gate.passed(gate.compare_scores(base, {**base, "toy_mean": 4.0}))
+    assert verdicts["toy_mean"] == limits.VERDICT_FAIL and not limits.passed(table)
+    assert limits.passed(limits.compare_scores(base, {**base, "toy_mean": 4.0}))
 
 
 def test_toy_metric_in_a_written_report(toy_table, tmp_path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from studies.gate.candidate import RECIPE_KEYS, from_run, recipe_keys
+from studies.gate.candidate import EVAL_KEYS, RECIPE_KEYS, from_run, recipe_keys
 from studies.report.contrast import RECIPE
 from studies.run.compare import CompareOptions
 from wgan.errors import WganbenchError
@@ -43,14 +43,15 @@ def test_a_new_option_is_in_config_resume_and_the_gate(tmp_path, mnist) -> None:
     candidate = from_run(tmp_path, options=LabelledOptions)
     assert candidate.recipe["label"] == "mine" and candidate.recipe["steps"] == 1
     # The run read as a plain TrainOptions run has exactly the gate's usual recipe.
-    assert set(from_run(tmp_path).recipe) == {*RECIPE_KEYS, "seed"} - {"n", "eval_seed"}
+    assert set(from_run(tmp_path).recipe) == {*RECIPE_KEYS, "seed"} - set(EVAL_KEYS)
 
 
 def test_the_derived_keys_are_the_committed_formats() -> None:
     """Deriving the lists changed none of them: the committed baseline's recipe and the old resume rule."""
     baseline = json.loads((SUITE_ROOT / "results" / "baseline" / "quality.json").read_text())
-    # ema_decay came after the baseline: its entries read it as its default (none).
-    assert all(set(entry["recipe"]) | {"ema_decay"} == set(RECIPE_KEYS) for entry in baseline["settings"].values())
+    # ema_decay and generator came after the baseline: its entries read them as their defaults (none, raw).
+    assert all(set(entry["recipe"]) | {"ema_decay", "generator"} == set(RECIPE_KEYS)
+               for entry in baseline["settings"].values())
     assert set(RESUME_KEYS) == {"setting", "seed", "mixed_precision", "clip_impl", "dataset", "ema_decay"}
     assert set(RECIPE) == {"dataset", "width", "budget_seconds", "steps", "batch_size", "n", "points",
                            "mixed_precision", "jit_compile", "ema_decay"}

@@ -4,7 +4,8 @@
 seeds it was trained with, every score of each seed's run (``scores``: per report-row key its ``mean``,
 sample ``std`` and per-seed ``values``), the classifier hash the scores were measured through, and the
 environment that measured them (TensorFlow and Keras versions, CPU, GPUs, oneDNN). The gate's
-thresholds follow from the per-seed values (`studies.gate.gate`). docs/DESIGN.md §7.
+limits follow from the per-seed values (`studies.gate.limits`); a candidate trained with one of the
+recorded seeds is no fresh draw of the recipe (`baseline_seeds`). docs/DESIGN.md §7.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from evaluators.metrics import values
 from studies.gate.candidate import EVAL_KEYS, RECIPE_KEYS, SEED, Candidate, with_option_defaults
+from studies.gate.limits import gated_keys
 from wgan import ONEDNN_ENV, io, versions
-from wgan.data import DATASETS, MNIST
+from wgan.data import MNIST
 from wgan.errors import WganbenchError
 from wgan.machine import cpuinfo
 from wgan.paths import committed_results_dir
@@ -35,11 +36,6 @@ def baseline_path() -> Path:
     """The committed baseline: ``baseline/quality.json`` under `wgan.paths.committed_results_dir` (not the
     current folder's: the gate finds it from any folder)."""
     return committed_results_dir() / "baseline" / "quality.json"
-
-
-def gated_keys() -> list[str]:
-    """The gated values of the metric table on every data set (a baseline holds those its data set has)."""
-    return list(dict.fromkeys(v.key for dataset in DATASETS for v in values(dataset=dataset) if v.gate))
 
 
 def load_baseline(path: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -104,6 +100,12 @@ def baseline_entry(baseline: dict[str, Any], setting: str, path: str | os.PathLi
             raise WganbenchError(f"{where}: {key} has {len(per_seed)} seed(s); the gate needs at least {MIN_SEEDS} "
                                  f"to measure the spread; {REFRESH}")
     return entry
+
+
+def baseline_seeds(entry: dict[str, Any]) -> list[int] | None:
+    """The training seeds of an entry's runs (`make_entry` records them); None for an entry that does not say."""
+    seeds = entry.get("seeds")
+    return [int(s) for s in seeds] if isinstance(seeds, list) and all(_is_number(s) for s in seeds) else None
 
 
 def _is_number(value: Any) -> bool:

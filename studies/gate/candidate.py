@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from evaluators.options import EvalOptions
 from wgan import rundir
 from wgan.data import MNIST
 from wgan.errors import WganbenchError, first_line
@@ -21,9 +22,11 @@ from wgan.train_options import SETTING, TrainOptions, gate_keys
 
 # The recipe: what must equal the baseline's for a comparison to mean anything. Training keys are the
 # GATE options of wgan.train_options (from the run directory), evaluation keys the gate's options (or a
-# scores JSON's own recipe).
+# scores JSON's own recipe): samples, their seed, and which of the run's generators was scored.
 TRAIN_KEYS = gate_keys()
-EVAL_KEYS = ("n", "eval_seed")
+EVAL_KEYS = ("n", "eval_seed", "generator")
+# An evaluation key recorded after baselines existed reads as what those were scored with.
+EVAL_DEFAULTS = {"generator": EvalOptions.generator}
 RECIPE_KEYS = (*TRAIN_KEYS, *EVAL_KEYS)
 SEED = "seed"  # recorded, never compared: the baseline's spread is over seeds
 
@@ -45,11 +48,17 @@ class Candidate:
     def needs_scoring(self) -> bool:
         return self.scores is None
 
-    def with_evaluation(self, n: int, eval_seed: int) -> Candidate:
-        """The candidate as it will be scored: a run's recipe gains the evaluation's ``n`` and seed."""
+    @property
+    def seed(self) -> int | None:
+        """The training seed (None: a scores JSON that does not say)."""
+        return self.recipe.get(SEED)
+
+    def with_evaluation(self, n: int, eval_seed: int, generator: str) -> Candidate:
+        """The candidate as it will be scored: a run's recipe gains the evaluation's ``n``, seed and generator
+        file (`evaluators.options.GENERATOR_FILES`)."""
         if not self.needs_scoring:
             return self
-        return replace(self, recipe={**self.recipe, "n": n, "eval_seed": eval_seed})
+        return replace(self, recipe={**self.recipe, "n": n, "eval_seed": eval_seed, "generator": generator})
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -81,9 +90,10 @@ def recipe_keys(options: type = TrainOptions) -> tuple[str, ...]:
 
 def with_option_defaults(recipe: dict[str, Any], options: type = TrainOptions) -> dict[str, Any]:
     """``recipe`` with each gated option it lacks at that option's default: a recipe recorded before an
-    option existed was made with its default."""
+    option existed was made with its default (an evaluation key: `EVAL_DEFAULTS`)."""
     keys = gate_keys(options)
-    return {**{f.name: f.default for f in fields(options) if f.name in keys and f.default is not MISSING}, **recipe}
+    defaults = {f.name: f.default for f in fields(options) if f.name in keys and f.default is not MISSING}
+    return {**defaults, **EVAL_DEFAULTS, **recipe}
 
 
 def train_recipe(config: dict[str, Any], summary: dict[str, Any], options: type = TrainOptions) -> dict[str, Any]:
@@ -159,7 +169,8 @@ def run_dirs(folder: Path) -> list[Path]:
 
 
 def score(candidate: Candidate, *, n: int, eval_seed: int) -> dict[str, float]:
-    """Evaluate a run's generator: every metric of the table on ``n`` samples drawn with ``eval_seed``.
+    """Evaluate a run's generator (its recipe's ``generator`` file, as `wganbench evaluate --generator` picks
+    it): every metric of the table on ``n`` samples drawn with ``eval_seed``.
 
     Whatever goes wrong inside the evaluation (a corrupt generator, a TensorFlow error, a bug) becomes one
     `WganbenchError` naming the candidate, so the gate exits 2 (never 1, which means a regression).
@@ -167,7 +178,8 @@ def score(candidate: Candidate, *, n: int, eval_seed: int) -> dict[str, float]:
     from evaluators import evaluate
 
     try:
-        row = evaluate(str(candidate.path), n=n, seed=eval_seed, dataset=candidate.recipe.get("dataset", MNIST))
+        row = evaluate(str(candidate.path), n=n, seed=eval_seed, dataset=candidate.recipe.get("dataset", MNIST),
+                       generator=candidate.recipe.get("generator", EvalOptions.generator))
     except WganbenchError as err:
         raise WganbenchError(f"{candidate.path}: cannot score the candidate: {err}") from None
     except (KeyboardInterrupt, SystemExit):

@@ -2,8 +2,10 @@
 
 The JSON verdict is also a candidate the gate accepts (it carries ``setting``, ``recipe``,
 ``classifier_hash`` and ``scores``), so a CI can score once and gate the saved verdict again.
-The JUnit report has one ``<testcase>`` per gated metric (classname ``quality.SETTING``), with a
-``<failure>`` on a regression; a gate that could not run (exit 2) writes one testcase with an ``<error>``.
+The JUnit report has one ``<testcase>`` per gated value (classname ``quality.SETTING``), with a
+``<failure>`` on a regression and ``<skipped>`` for a vacuous one (its limit past the value's range); the
+values reported without gating have none. A gate that could not run (exit 2) writes one testcase with an
+``<error>``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from studies.gate.limits import RULE, VERDICT_FAIL, VERDICT_INFO, VERDICT_PASS, VERDICT_VACUOUS
 from wgan.io import write_text
-
-RULE = "one-sided prediction limit mean ± t(1 − α/m, n − 1)·std·sqrt(1 + 1/n) over n baseline seeds, m gated metrics"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Verdict:
     scores: dict[str, float]
     classifier_hash: str
     false_alarm: float
+    confidence: float
     warnings: list[str] = field(default_factory=list)
 
 
@@ -51,8 +53,9 @@ def to_document(verdict: Verdict) -> dict[str, Any]:
         row["seeds"] = int(row["seeds"])
     return {"verdict": "pass" if verdict.ok else "regression", "exit_code": 0 if verdict.ok else 1,
             "setting": verdict.setting, "candidate": verdict.candidate, "baseline": verdict.baseline,
-            "rule": RULE, "false_alarm": verdict.false_alarm, "metrics": metrics,
-            "failed": [row["metric"] for row in metrics if row["verdict"] != "pass"],
+            "rule": RULE, "false_alarm": verdict.false_alarm, "confidence": verdict.confidence, "metrics": metrics,
+            "gated": [row["metric"] for row in metrics if row["verdict"] in (VERDICT_PASS, VERDICT_FAIL)],
+            "failed": [row["metric"] for row in metrics if row["verdict"] == VERDICT_FAIL],
             "recipe": verdict.recipe, "classifier_hash": verdict.classifier_hash,
             "scores": {k: _number(v) for k, v in verdict.scores.items()}, "warnings": verdict.warnings}
 
@@ -63,14 +66,17 @@ def to_json(verdict: Verdict) -> str:
 
 def to_text(verdict: Verdict) -> str:
     head = (f"gate: {verdict.setting} candidate {verdict.candidate} vs baseline {verdict.baseline} "
-            f"(false-alarm rate {verdict.false_alarm:g} per candidate)")
+            f"(false-alarm rate {verdict.false_alarm:g} per candidate, at {verdict.confidence:g} confidence)")
+    shown = verdict.table.astype(object).where(verdict.table.notna(), None)  # no limit: an empty cell, not "nan"
+    note = (f"{VERDICT_INFO}: reported, not gated; {VERDICT_VACUOUS}: its limit is past the value's possible range, "
+            "so it is not gated either")
     tail = "PASS: sample quality holds" if verdict.ok else "FAIL: sample quality regressed"
-    return "\n".join([head, verdict.table.to_markdown(index=False, floatfmt=".4g"), tail])
+    return "\n".join([head, shown.to_markdown(index=False, floatfmt=".4g"), note, tail])
 
 
-def _suite(name: str, tests: int, failures: int, errors: int) -> ET.Element:
+def _suite(name: str, tests: int, failures: int, errors: int, skipped: int = 0) -> ET.Element:
     return ET.Element("testsuite", {"name": name, "tests": str(tests), "failures": str(failures),
-                                    "errors": str(errors), "skipped": "0"})
+                                    "errors": str(errors), "skipped": str(skipped)})
 
 
 def _write(path: str | os.PathLike, suite: ET.Element) -> None:
@@ -81,16 +87,19 @@ def _write(path: str | os.PathLike, suite: ET.Element) -> None:
 
 
 def write_junit(path: str | os.PathLike, verdict: Verdict) -> None:
-    rows = verdict.table.to_dict(orient="records")
-    failures = sum(row["verdict"] != "pass" for row in rows)
-    suite = _suite("wganbench gate", len(rows), failures, 0)
+    rows = [row for row in verdict.table.to_dict(orient="records") if row["verdict"] != VERDICT_INFO]
+    failures = sum(row["verdict"] == VERDICT_FAIL for row in rows)
+    skipped = sum(row["verdict"] == VERDICT_VACUOUS for row in rows)
+    suite = _suite("wganbench gate", len(rows), failures, 0, skipped)
     for row in rows:
         case = ET.SubElement(suite, "testcase", {"classname": f"quality.{verdict.setting}", "name": row["metric"],
                                                  "time": "0"})
-        detail = (f"{row['metric']}: candidate {row['candidate']:.6g}, limit {row['limit']:.6g} (baseline "
-                  f"{row['baseline']:.6g} ± {row['std']:.3g} over {row['seeds']} seeds)")
-        if row["verdict"] != "pass":
-            ET.SubElement(suite[-1], "failure", {"message": detail, "type": "regression"}).text = detail
+        detail = (f"{row['metric']}: candidate {row['candidate']:.6g}, limit {row['limit']:.6g} on the {row['scale']} "
+                  f"scale (baseline {row['baseline']:.6g} ± {row['std']:.3g} over {row['seeds']} seeds)")
+        if row["verdict"] == VERDICT_FAIL:
+            ET.SubElement(case, "failure", {"message": detail, "type": "regression"}).text = detail
+        elif row["verdict"] == VERDICT_VACUOUS:
+            ET.SubElement(case, "skipped", {"message": f"not gated: the limit is past the value's range; {detail}"})
         else:
             ET.SubElement(case, "system-out").text = detail
     _write(path, suite)

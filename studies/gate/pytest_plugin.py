@@ -4,7 +4,8 @@
         wganbench_gate("runs/wgan-gp-s0", setting="wgan-gp")  # a run directory, its generator.keras, a scores JSON
 
 The fixture's function takes the candidate and the keywords of `wganbench gate`'s flags (``setting``,
-``baseline``, ``n``, ``seed``, ``allow_changed``, ``false_alarm``, ``dataset``) and returns the verdict.
+``baseline``, ``n``, ``seed``, ``generator``, ``allow_changed``, ``allow_baseline_seed``, ``false_alarm``,
+``confidence``, ``dataset``) and returns the verdict.
 A regression fails the test with the gate's table. A candidate the gate cannot judge (another recipe,
 no baseline entry, an unreadable run: the command's exit 2) is an *error*, not a failure: nothing was
 learned about the model, as when a fixture breaks, so pytest counts it under "errors".
@@ -24,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from studies.gate import output as gate_output
-from studies.gate.gate import FALSE_ALARM, GateOptions, evaluate_candidate
+from studies.gate.gate import GateOptions, evaluate_candidate
+from studies.gate.limits import CONFIDENCE, FALSE_ALARM
 from wgan.console import configure_process
 from wgan.errors import WganbenchError
 
@@ -44,12 +46,14 @@ def wganbench_gate() -> Gate:
     configure_process()
 
     def check(candidate: str | os.PathLike, *, setting: str | None = None, baseline: str | os.PathLike | None = None,
-              n: int | None = None, seed: int | None = None, allow_changed: Sequence[str] = (),
-              false_alarm: float = FALSE_ALARM, dataset: str | None = None) -> gate_output.Verdict:
+              n: int | None = None, seed: int | None = None, generator: str | None = None,
+              allow_changed: Sequence[str] = (), allow_baseline_seed: bool = False, false_alarm: float = FALSE_ALARM,
+              confidence: float = CONFIDENCE, dataset: str | None = None) -> gate_output.Verdict:
         try:
             options = GateOptions(baseline=None if baseline is None else str(Path(baseline)), setting=setting, n=n,
-                                  seed=seed, allow_changed=tuple(allow_changed), false_alarm=float(false_alarm),
-                                  dataset=dataset)
+                                  seed=seed, generator=generator, allow_changed=tuple(allow_changed),
+                                  allow_baseline_seed=allow_baseline_seed, false_alarm=float(false_alarm),
+                                  confidence=float(confidence), dataset=dataset)
             verdict = evaluate_candidate(str(candidate), options)
         except (WganbenchError, OSError) as err:
             raise GateNotRun(f"wganbench gate could not judge {candidate}: {err}") from None
