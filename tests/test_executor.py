@@ -72,6 +72,8 @@ def studies(tmp_path_factory) -> tuple[Path, Path, str]:
     log = log_path.read_text()
     assert cli.returncode == 0, log
     assert "in this process" in log
+    # one training session per run in the process too, still a progress line at each of its points
+    assert sum("runs done]" in line for line in log.splitlines()) == len(RUNS) * TINY["points"], log
     return alone, parallel, printed
 
 

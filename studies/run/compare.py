@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,8 @@ def point_options(options: CompareOptions, final: bool) -> EvalOptions:
 
 
 def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str = "",
-                segments: int | None = None) -> pd.DataFrame:
+                segments: int | None = None,
+                after_point: Callable[[pd.DataFrame], Any] | None = None) -> pd.DataFrame:
     """Train and score one (setting, seed) run point by point; returns its scores.csv rows.
 
     Each point commits its checkpoint (the trainer's) and then its scores.csv row, so a run stopped
@@ -214,15 +216,16 @@ def compare_run(setting: str, seed: int, options: CompareOptions, *, label: str 
     retrained). ``segments`` caps the points trained in this call (None: all that are left, in one
     training session: a study's worker trains a whole run in one process, the GAN kept in memory).
     The run directory is held by this process meanwhile. ``options.threads`` reaches the trainer,
-    which records it in config.json.
+    which records it in config.json. ``after_point`` sees the scores.csv rows after each committed point
+    (a study's progress in this process).
     """
     out = run_dir(options.run_root(), setting, seed)
     with hold(out, "run directory", "wait for it to finish, or give this compare another --runs-dir"):
-        return _compare_run(setting, seed, options, out, label, segments)
+        return _compare_run(setting, seed, options, out, label, segments, after_point)
 
 
 def _compare_run(setting: str, seed: int, options: CompareOptions, out: Path, label: str,
-                 segments: int | None) -> pd.DataFrame:
+                 segments: int | None, after_point: Callable[[pd.DataFrame], Any] | None) -> pd.DataFrame:
     from wgan import trainer  # TensorFlow: loaded to train, not to build `compare --help`
     from wgan.tensorboard import log_scores, tensorboard_dir
 
@@ -263,6 +266,8 @@ def _compare_run(setting: str, seed: int, options: CompareOptions, out: Path, la
             IMAGES_PER_S: step * spec.batch_size * spec.n_critic / wall, STATUS: STATUS_OK, **scores,
             SCORE_S: round(score_s, 3), POINT_S: round(time.perf_counter() - t_point, 3)})
         scored.append(target)
+        if after_point is not None:
+            after_point(frame)
         t_point = time.perf_counter()
 
     try:

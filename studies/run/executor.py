@@ -96,9 +96,9 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
         prepare_evaluation(options)
         t0, slots = time.perf_counter(), 1
         progress.start("in this process")
-        for run in pending:
-            while progress.record(run, compare.compare_run(*run, options, label=progress.label(run), segments=1)):
-                pass
+        for run in pending:  # each run in one training session, its progress line at each point
+            progress.record(run, compare.compare_run(*run, options, label=progress.label(run),
+                                                     after_point=lambda frame, run=run: progress.record(run, frame)))
     after = _scores(options, runs)
     cost = training_share(before, after, slots, time.perf_counter() - t0)
     io.write_json(options.run_root() / schema.STUDY_COST_FILE, cost)
