@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import rel_entr
 
-from evaluators.validation import check_features
+from evaluators.validation import CONFIDENT_PROB, check_features
 from wgan.checks import fraction
 from wgan.errors import WganbenchError
 from wgan.options import option
@@ -28,7 +28,7 @@ from wgan.options import option
 @dataclass(frozen=True)
 class ModesOptions:
     min_share: float = option(0.01, "a digit class counts as a covered mode at this share of the samples")
-    confident_prob: float = option(0.9, "a sample is confident when its top class has at least this probability")
+    confident_prob: float = option(CONFIDENT_PROB, "a sample is confident when its top class has at least this probability")
 
     def __post_init__(self) -> None:
         fraction("modes_min_share", self.min_share, closed=True)

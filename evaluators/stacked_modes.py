@@ -34,8 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import rel_entr, softmax
 
-from evaluators.mode_coverage import ModesOptions
-from evaluators.validation import check_features
+from evaluators.validation import CONFIDENT_PROB, check_features
 from wgan.checks import fraction, positive_int
 from wgan.data import STACKED_DIGITS, STACKED_MODES, stacked_label
 from wgan.errors import WganbenchError
@@ -48,7 +47,7 @@ PROTOCOL_SAMPLES = 26_000  # VEEGAN's and PacGAN's generated samples per evaluat
 class StackedOptions:
     samples: int = option(PROTOCOL_SAMPLES, "stacked-mnist: generated samples whose three-digit modes are "
                           "counted (the VEEGAN/PacGAN protocol's 26,000)")
-    confident_prob: float = option(ModesOptions.confident_prob, "stacked-mnist: a sample is read with confidence "
+    confident_prob: float = option(CONFIDENT_PROB, "stacked-mnist: a sample is read with confidence "
                                    "when each channel's top class has at least this probability")
 
     def __post_init__(self) -> None:

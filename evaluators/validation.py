@@ -7,6 +7,7 @@ import numpy as np
 from wgan.data import IMAGE_SHAPE, scale_images, to_unit_range
 from wgan.errors import WganbenchError
 
+CONFIDENT_PROB = 0.9  # a classification is confident at this top-class probability (mode coverage, Stacked MNIST)
 _EXPECTED = "float [N, 28, 28, 1] in [-1, 1], or uint8 [N, 28, 28] / [N, 28, 28, 1] in [0, 255]"
 _DATASET_HINT = {1: " (three channels: Stacked MNIST samples? evaluate them with dataset='stacked-mnist')",
                  3: " (one channel: plain MNIST samples? evaluate them with dataset='mnist')"}
