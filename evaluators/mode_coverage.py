@@ -28,7 +28,8 @@ from wgan.options import option
 @dataclass(frozen=True)
 class ModesOptions:
     min_share: float = option(0.01, "a digit class counts as a covered mode at this share of the samples")
-    confident_prob: float = option(CONFIDENT_PROB, "a sample is confident when its top class has at least this probability")
+    confident_prob: float = option(CONFIDENT_PROB, "a sample is confident when its top class has at least this "
+                                   "probability")
 
     def __post_init__(self) -> None:
         fraction("modes_min_share", self.min_share, closed=True)
