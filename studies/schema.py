@@ -35,13 +35,14 @@ STUDY_COST_FILE = "study-cost.json"  # in the runs folder: the last session's wo
 
 # The range of each score column, and so the scale a report's interval is computed on (``stats.Scale``):
 # counts and shares on the logit of their range, positive quantities on the log, KID (an unbiased MMD²,
-# which may fall below 0) as it is. ``None`` as the unit: half a sample of the study's ``n``. The gate
+# which may fall below 0) as it is; a KL to uniform over K classes or modes is at most log K. ``None`` as
+# the unit: half a sample of the study's ``n``. The gate
 # reads the same ranges: a limit past one passes every candidate.
 SCALES: dict[str, tuple[float, float, float | None]] = {
     "fid": (0, math.inf, 1e-9), "is_mean": (1, 10, 1e-9), "modes_covered": (0, 10, 0.5),
-    "kl_uniform": (0, math.inf, 1e-9), "kl_test": (0, math.inf, 1e-9), "confident_share": (0, 1, None),
+    "kl_uniform": (0, math.log(10), 1e-9), "kl_test": (0, math.inf, 1e-9), "confident_share": (0, 1, None),
     "precision": (0, 1, None), "recall": (0, 1, None), "coverage": (0, 1, None), "density": (0, math.inf, None),
-    "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.inf, 1e-9), "stacked_confident_share": (0, 1, None),
+    "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.log(1000), 1e-9), "stacked_confident_share": (0, 1, None),
     "stacked_modes_confident": (0, 1000, 0.5)}
 
 

@@ -110,9 +110,11 @@ def test_the_limit_sits_where_the_rule_puts_it():
 
 
 def test_a_kl_of_exactly_zero_keeps_the_limit_finite():
-    """log(0) is floored at the range's unit (studies.schema.SCALES): a wider spread, a finite limit."""
+    """log(0) is floored at the range's unit (studies.schema.SCALES): a finite limit, but so wide a spread
+    that it passes the KL's maximum, log 10: the value is then not gated."""
     limit = limits.threshold("kl_uniform", spread([0.0, 0.12, 0.14]), n_metrics=2)
-    assert math.isfinite(limit.limit) and limit.limit > 0.14 and not limit.vacuous
+    assert math.isfinite(limit.limit) and limit.limit > math.log(10) and limit.vacuous
+    assert not limits.threshold("kl_uniform", spread([0.1, 0.12, 0.14]), n_metrics=2).vacuous
 
 
 def test_a_limit_past_the_values_range_is_never_gated(monkeypatch):

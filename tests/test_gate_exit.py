@@ -112,7 +112,8 @@ def test_stacked_mnist_runs_have_their_own_entry(baseline: Path, tmp_path: Path,
                          dataset="stacked-mnist")
     code, out, _ = run_gate(capsys, str(collapsed), "--baseline", str(baseline), "--json")
     assert code == gate.EXIT_REGRESSION and json.loads(out)["failed"] == ["stacked_kl"]
-    assert json.loads(out)["gated"] == ["fid", "kl_uniform", "stacked_kl"]
+    # over 3 seeds the class KL's tolerance limit (k = 21) passes its maximum log 10: reported, not gated
+    assert json.loads(out)["gated"] == ["fid", "stacked_kl"]
     code, _, err = run_gate(capsys, str(good), "--baseline", str(baseline), "--dataset", "mnist")
     assert code == 2
     assert_one_error_line(err, "stacked-mnist", "--dataset mnist")
