@@ -133,6 +133,8 @@ def modes_line(final_stats: pd.DataFrame, final: pd.DataFrame | None = None) -> 
         if read:
             text += (f"; {100 * row['stacked_confident_share_mean']:.3g}% of stacks read with all three channels "
                      f"confident, {_ci(row, 'stacked_modes_confident')} modes among them")
+        elif "confident_share_mean" in row:  # an older study: only single channels' confidence was scored
+            text += f", {100 * row['confident_share_mean']:.3g}% of channels read with confidence"
         if row[SETTING] in independent.index:
             text += f"; {independent[row[SETTING]]:.0f} expected from independent channels (mean over seeds)"
         parts.append(text)
