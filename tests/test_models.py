@@ -65,3 +65,12 @@ def test_bfloat16_policy_keeps_float32_variables_and_outputs() -> None:
     assert g.layers[0].compute_dtype == "bfloat16"
     images = g(np.zeros((2, 100), "float32"))
     assert images.dtype == "float32" and c(images).dtype == "float32"
+
+
+def test_a_generator_without_batchnorm_has_none() -> None:
+    def norms(model: keras.Model) -> int:
+        return sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+
+    with_bn, without = make_generator(width=8), make_generator(width=8, batchnorm=False)
+    assert norms(with_bn) == 3 and norms(without) == 0
+    assert without.output_shape == with_bn.output_shape and not without.non_trainable_weights

@@ -100,6 +100,36 @@ def test_a_changed_clip_value_reaches_the_critic(tmp_path, mnist) -> None:
     assert config["setting"]["name"] == "wgan-seed[clip_value=0.05]" and config["setting"]["clip_value"] == 0.05
 
 
+class Generator(keras.callbacks.Callback):
+    def on_train_end(self, logs=None) -> None:
+        self.generator = self.model.generator
+
+
+def test_a_generator_without_batchnorm_is_a_field_and_trains(tmp_path, mnist) -> None:
+    """``g_batchnorm=false`` names its own recipe and trains a generator with no BatchNorm layer; the default
+    leaves every existing setting's name as it was."""
+    setting = get_setting("gan[g_batchnorm=false]")
+    assert setting.name == "gan[g_batchnorm=false]" and changed_fields(setting) == {"g_batchnorm": False}
+    assert get_setting("gan[g_batchnorm=true]") == SETTINGS["gan"] and get_setting("gan").name == "gan"
+    capture = Generator()
+    summary = train(setting, steps=2, out_dir=tmp_path, data=mnist[0][0][:512], width=8, batch_size=16, quiet=True,
+                    deterministic=False, callbacks=[capture])
+    assert summary["steps"] == 2
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in capture.generator.layers)
+    assert json.loads((tmp_path / CONFIG_FILE).read_text())["setting"]["g_batchnorm"] is False
+
+
+def test_a_run_recorded_before_a_field_existed_still_resumes(tmp_path, mnist) -> None:
+    """A config.json whose setting lacks a later field (g_batchnorm) was trained with its default: it resumes."""
+    args = {"out_dir": tmp_path, "data": mnist[0][0][:512], "width": 8, "batch_size": 16, "quiet": True,
+            "deterministic": False, "checkpoint_every": 1}
+    train("gan", steps=1, **args)
+    config = json.loads((tmp_path / CONFIG_FILE).read_text())
+    del config["setting"]["g_batchnorm"]
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    assert train("gan", steps=2, resume=True, **args)["steps"] == 2
+
+
 def test_the_cli_names_the_valid_fields(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "studies.cli", "train", "wgan-seed[clip=0.05]", "--steps", "1",
                            "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)

@@ -26,27 +26,29 @@ LEAKY_SLOPE = 0.3  # Keras 2's LeakyReLU default, which the notebook used (Keras
 
 
 def make_generator(*, noise_dim: int = 100, width: int = 64, dtype: str | None = None,
-                   synchronized_bn: bool = False, channels: int = IMAGE_SHAPE[-1]) -> keras.Sequential:
+                   synchronized_bn: bool = False, channels: int = IMAGE_SHAPE[-1],
+                   batchnorm: bool = True) -> keras.Sequential:
     """z ∈ R^noise_dim → image in [-1, 1] of shape [28, 28, channels].
 
     ``synchronized_bn`` makes BatchNorm average its batch statistics over all replicas of a
     ``tf.distribute`` strategy, so a distributed step normalizes exactly like one device would.
+    ``batchnorm`` false leaves out the three BatchNorm layers (`Setting.g_batchnorm`).
     """
 
     positive_int("channels", channels)
 
-    def bn() -> layers.BatchNormalization:
-        return layers.BatchNormalization(synchronized=synchronized_bn, dtype=dtype)
+    def bn() -> list[layers.Layer]:
+        return [layers.BatchNormalization(synchronized=synchronized_bn, dtype=dtype)] if batchnorm else []
 
     return keras.Sequential([
         keras.Input((noise_dim,)),
         layers.Dense(7 * 7 * 4 * width, use_bias=False, dtype=dtype),
-        bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
+        *bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
         layers.Reshape((7, 7, 4 * width), dtype=dtype),
         layers.Conv2DTranspose(2 * width, KERNEL, strides=1, padding="same", use_bias=False, dtype=dtype),
-        bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
+        *bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
         layers.Conv2DTranspose(width, KERNEL, strides=2, padding="same", use_bias=False, dtype=dtype),
-        bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
+        *bn(), layers.LeakyReLU(LEAKY_SLOPE, dtype=dtype),
         layers.Conv2DTranspose(channels, KERNEL, strides=2, padding="same", use_bias=False,
                                activation="tanh", dtype="float32"),
     ], name="generator")

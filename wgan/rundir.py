@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import numpy as np
 from wgan.data import IMAGE_SHAPE
 from wgan.errors import WganbenchError
 from wgan.io import atomic_write, write_json
-from wgan.settings import dirname
+from wgan.settings import Setting, dirname
 from wgan.train_options import resume_keys
 
 CONFIG_FILE = "config.json"
@@ -173,11 +174,19 @@ def prepare_run_dir(out_dir: Path, config: dict, *, resume: bool, force: bool,
     if not resume:
         raise WganbenchError(f"{out_dir} already holds a run of setting {held_setting.get('name')!r}; pass "
                              "--resume to continue it or --force to start over")
+    held["setting"] = with_setting_defaults(held_setting)
     mismatched = [k for k in keys if held.get(k) != config.get(k)]
     if mismatched:
         raise WganbenchError(f"{out_dir} holds a run of setting {held_setting.get('name')!r} that differs in "
                              f"{', '.join(mismatched)}; resume with the same options or pass --force")
     return True
+
+
+def with_setting_defaults(recorded: dict[str, Any]) -> dict[str, Any]:
+    """A config.json's setting with each field it lacks at that field's default: a run recorded before the
+    field existed trained as its default does (`Setting.g_batchnorm`), so it still resumes."""
+    defaults = {f.name: f.default for f in fields(Setting) if f.default is not MISSING}
+    return {**json.loads(json.dumps(defaults)), **recorded}
 
 
 def remove_run(out_dir: Path) -> None:

@@ -61,6 +61,7 @@ class Setting:
     gp_lambda: float = 10.0
     noise_dim: int = 100
     width: int = 64
+    g_batchnorm: bool = True       # BatchNorm after the generator's hidden layers (the notebook's); false: none
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -60,7 +60,8 @@ class GAN(keras.Model):
             raise WganbenchError(f"{type(self).__name__} clips with {', '.join(self.CLIP_IMPLS)}, not "
                                  f"{self.clip_impl!r}; build it with wgan.gan.build_gan")
         self.generator = make_generator(noise_dim=setting.noise_dim, width=setting.width, dtype=dtype,
-                                        synchronized_bn=synchronized_bn, channels=channels)
+                                        synchronized_bn=synchronized_bn, channels=channels,
+                                        batchnorm=setting.g_batchnorm)
         self.critic = make_critic(width=setting.width, dropout=setting.critic_dropout, dtype=dtype,
                                   constraint=critic_constraint(self.clip_impl, setting.clip_value), channels=channels)
         self.ema_decay = ema_decay
