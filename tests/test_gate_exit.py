@@ -85,7 +85,7 @@ def test_recorded_baseline_holds_spread_recipe_and_environment(baseline: Path):
     entry = json.loads(baseline.read_text())["settings"]["gan"]
     assert entry["seeds"] == [0, 1, 2]
     assert entry["recipe"] == {"setting": "gan", "dataset": "mnist", "steps": 100, "width": 16, "batch_size": 64,
-                               "mixed_precision": None, "ema_decay": None,
+                               "mixed_precision": None, "ema_decay": None, "digits": None,
                                "jit_compile": False, "n": 10000, "eval_seed": 0, "generator": "raw"}
     assert set(entry["recipe"]) == set(cand.RECIPE_KEYS)  # every gated option, as its field's roles say
     assert entry["scores"]["fid"] == {"mean": 160.0, "std": 10.0, "values": [150.0, 160.0, 170.0]}

@@ -49,10 +49,12 @@ def test_a_new_option_is_in_config_resume_and_the_gate(tmp_path, mnist) -> None:
 def test_the_derived_keys_are_the_committed_formats() -> None:
     """Deriving the lists changed none of them: the committed baseline's recipe and the old resume rule."""
     baseline = json.loads((SUITE_ROOT / "results" / "baseline" / "quality.json").read_text())
-    # ema_decay and generator came after the baseline: its entries read them as their defaults (none, raw).
-    assert all(set(entry["recipe"]) | {"ema_decay", "generator"} == set(RECIPE_KEYS)
+    # ema_decay, digits and generator came after the baseline: its entries read them as their defaults (none,
+    # none, raw).
+    assert all(set(entry["recipe"]) | {"ema_decay", "digits", "generator"} == set(RECIPE_KEYS)
                for entry in baseline["settings"].values())
-    assert set(RESUME_KEYS) == {"setting", "seed", "mixed_precision", "clip_impl", "dataset", "ema_decay"}
+    assert set(RESUME_KEYS) == {"setting", "seed", "mixed_precision", "clip_impl", "dataset", "ema_decay",
+                                "digits"}
     assert set(RECIPE) == {"dataset", "width", "budget_seconds", "steps", "batch_size", "n", "points",
                            "mixed_precision", "jit_compile", "ema_decay"}
 

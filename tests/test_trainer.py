@@ -211,6 +211,32 @@ def test_cli_reports_bad_input_in_one_line(tmp_path, capsys) -> None:
     assert "steps must be a positive int" in capsys.readouterr().err
 
 
+def test_digits_trains_on_those_labels_only(tmp_path, mnist, monkeypatch, capsys) -> None:
+    """``--digits 1,0``: the stream is built from exactly MNIST's training images of labels 0 and 1, in their
+    order; config.json records the digits, so the gate's recipe differs; a digit outside 0-9 is exit 2."""
+    from studies.gate import candidate, gate
+    from wgan import trainer
+
+    streamed = []
+
+    def spy(images, *args, **kwargs):
+        streamed.append(images)
+        return training_data(images, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "training_data", spy)
+    flags = ["--steps", "2", "--width", "8", "--batch-size", "16", "--checkpoint-every", "2", "--no-deterministic",
+             "--quiet", "--out-dir", str(tmp_path / "run")]
+    assert cli.main(["train", "gan", "--digits", "1,0", *flags]) == 0
+    (x, y), _ = mnist
+    np.testing.assert_array_equal(streamed[0], x[(y == 0) | (y == 1)])
+    assert json.loads((tmp_path / "run" / CONFIG_FILE).read_text())["digits"] == [0, 1]
+    recipe = candidate.from_run(tmp_path / "run").recipe
+    assert recipe["digits"] == [0, 1]
+    assert gate.recipe_differences({**recipe, "digits": None}, recipe)["digits"] == (None, [0, 1])
+    assert cli.main(["train", "gan", "--digits", "0,10", *flags]) == 2
+    assert "digits must be distinct labels among 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, got 0, 10" in capsys.readouterr().err
+
+
 class PoisonCritic(keras.callbacks.Callback):
     """After step 1 (once its checkpoint is written) sets one critic weight to NaN."""
 

@@ -26,13 +26,19 @@ from wgan.gan import GAN, build_gan
 from wgan.settings import Setting
 
 
-def training_images(dataset: str = MNIST, data: np.ndarray | None = None, *, verbose: bool = False) -> np.ndarray:
+def training_images(dataset: str = MNIST, data: np.ndarray | None = None, *, digits: tuple[int, ...] | None = None,
+                    verbose: bool = False) -> np.ndarray:
     """The uint8 images a run of ``dataset`` trains on: ``data`` when given (checked to have the data
-    set's channels), else the 60,000 MNIST training images or the 60,000 Stacked MNIST training images."""
+    set's channels), else the 60,000 MNIST training images or the 60,000 Stacked MNIST training images.
+
+    ``digits`` (`TrainOptions.digits`) keeps only the MNIST training images of those labels, in their order."""
     one_of("dataset", dataset, DATASETS)
+    if digits is not None and (dataset != MNIST or data is not None):
+        raise WganbenchError("digits filters MNIST's own training images by their labels; images given as data "
+                             "carry no labels: pass them already filtered")
     if data is None:
-        loaded = load_mnist(verbose=verbose) if dataset == MNIST else load_stacked_mnist(verbose=verbose)
-        return loaded[0][0]
+        (images, labels), _ = load_mnist(verbose=verbose) if dataset == MNIST else load_stacked_mnist(verbose=verbose)
+        return images if digits is None else images[np.isin(labels, digits)]
     data = np.asarray(data)
     channels = data.shape[3] if data.ndim == 4 else 1
     if data.ndim in (3, 4) and channels != CHANNELS[dataset]:

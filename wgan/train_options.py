@@ -12,6 +12,7 @@ from typing import Any
 
 from wgan import checks
 from wgan.data import DATASETS, MNIST
+from wgan.errors import WganbenchError
 from wgan.objectives import CLIP_IMPLS, DEFAULT_CLIP_IMPL
 from wgan.options import GATE, RECIPE, RESUME, option, with_role
 from wgan.settings import Setting, get_setting
@@ -20,6 +21,7 @@ DEFAULT_STEPS = 1000
 MIXED_PRECISION = (None, "float32", "bfloat16")
 STRATEGIES = (None, "default", "mirrored")
 SETTING = "setting"  # config.json's record of the setting (every field), part of every recipe
+DIGITS = tuple(range(10))  # MNIST's labels, which --digits chooses among
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class TrainOptions:
     ema_decay: float | None = option(None, "keep an exponential moving average of the generator's weights with "
                                      "this decay (e.g. 0.999), saved as generator_ema.keras; unset = none",
                                      roles=(RECIPE, RESUME, GATE), contrast="EMA ")
+    digits: tuple[int, ...] | None = option(None, "train on the MNIST images of these digits only (e.g. 0,1,2,3,4,5,6: "
+                                            "a generator that never learns the rest); unset = all ten",
+                                            roles=(RECIPE, RESUME, GATE))
 
     def __post_init__(self) -> None:
         checks.positive_int("steps", self.steps, optional=True)
@@ -82,6 +87,8 @@ class TrainOptions:
         checks.one_of("dataset", self.dataset, DATASETS)
         if self.ema_decay is not None:
             checks.fraction("ema_decay", self.ema_decay)
+        if self.digits is not None:
+            object.__setattr__(self, "digits", checked_digits(self.digits, self.dataset))
         if self.steps is None and self.budget_seconds is None:
             object.__setattr__(self, "steps", DEFAULT_STEPS)
 
@@ -103,6 +110,19 @@ class TrainOptions:
         if name == "strategy" and value is not None and not isinstance(value, str):
             return type(value).__name__
         return value
+
+
+def checked_digits(digits: Any, dataset: str) -> tuple[int, ...] | None:
+    """``digits`` as distinct MNIST labels in ascending order; all ten are no filter (None: one recipe, one
+    record, and the same images in the same order)."""
+    given = tuple(digits) if isinstance(digits, (tuple, list)) else (digits,)
+    if not given or any(type(d) is not int or d not in DIGITS for d in given) or len(set(given)) < len(given):
+        raise WganbenchError(f"digits must be distinct labels among {', '.join(map(str, DIGITS))}, got "
+                             f"{', '.join(map(str, given)) or 'none'}")
+    if dataset != MNIST:
+        raise WganbenchError(f"digits filters MNIST's training images by label; data set {dataset!r} has no such "
+                             "filter")
+    return None if len(given) == len(DIGITS) else tuple(sorted(given))
 
 
 def recipe_of(options: TrainOptions, setting: Setting) -> dict[str, Any]:

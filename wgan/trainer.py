@@ -109,7 +109,8 @@ def _train(setting: Setting, opts: TrainOptions, out: Path, callbacks: Sequence[
                                  rundir.STATUS_COMPLETE if budget_left else rundir.STATUS_BUDGET)
         write_json(held, summary)
         return summary
-    data = training_images(opts.dataset, data, verbose=not opts.quiet)  # says so when a first run fetches MNIST
+    # says so when a first run fetches MNIST
+    data = training_images(opts.dataset, data, digits=opts.digits, verbose=not opts.quiet)
     dataset = training_data(data, setting.batch_size, setting.n_critic, seed=seed, start_step=start_step,
                             schedule=setting.critic_schedule)  # checks the batch against the data first
     out.mkdir(parents=True, exist_ok=True)
