@@ -1,0 +1,300 @@
+"""`python -m studies.gate.characteristics`: how often the gate fails a good run, and how often it catches a bad one.
+
+For each baseline entry (``results/baseline/quality.json``, or ``--setting`` one of them), this trains ``--fresh``
+seeds of the entry's exact recipe (its setting, steps, width, batch, precision, XLA, EMA decay, data set; seeds
+from one past the entry's largest upward, so none is a baseline seed) and ``--regression-seeds`` seeds of each
+known regression (`REGRESSIONS`: a quarter of the steps, the critic's learning rate × 10, a generator without
+BatchNorm, training on digits 0–6 only; the same seeds as the first fresh ones). Each candidate is scored as
+`wganbench gate` scores one (`studies.gate.candidate.score`: the entry's samples, evaluation seed and generator
+file) and judged by the gate's own limits (`studies.gate.limits.compare_scores` on the entry's scores). The
+gate's recipe-equality check is bypassed on purpose, since each regression changes the recipe; a fresh seed is
+checked to be the entry's recipe, so a bug here cannot pass off another recipe as fresh.
+
+Written beside the baseline (``--output``): ``characteristics.csv``, one row per candidate, and
+``characteristics.md``: per entry, the false alarms over the fresh seeds and each regression's detections, each
+with its exact (Clopper–Pearson) 95% interval (`studies.gate.operating`).
+
+Each run trains under ``--runs-dir`` (outside the repository) and its scores are written atomically into its run
+directory, so a rerun skips every candidate already trained and scored, and a killed tool loses at most the runs
+in progress. The runs train one after another in this process (``--workers 1``, the default, as the baseline's
+runs trained), or in ``--workers`` child processes, one run each: the study executor (`studies.run.executor`)
+cannot be used here, since the layer contract keeps the gate apart from the study runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from studies.gate import baseline as bl
+from studies.gate import operating
+from studies.gate.candidate import SEED, TRAIN_KEYS, read_candidate, score
+from studies.gate.gate import environment_differences, recipe_differences
+from studies.gate.limits import VERDICT_FAIL, compare_scores, passed, thresholds
+from wgan import checks, io, rundir
+from wgan.console import configure_process
+from wgan.data import MNIST
+from wgan.errors import WganbenchError
+from wgan.options import HELP, option
+from wgan.settings import FIXED, Setting, get_setting, with_fields
+from wgan.train_options import SETTING
+
+RECORD_FILE = "characteristics.json"  # in each run directory: what it was trained for, and its scores
+FRESH = "fresh"
+DIVERGED = "diverged"
+REGRESSIONS = {  # name: what it breaks
+    "quarter-steps": "a quarter of the steps",
+    "critic-lr-x10": "the critic's learning rate × 10",
+    "no-g-batchnorm": "the generator without BatchNorm",
+    "digits-0-6": "training on digits 0–6 only",
+}
+
+
+def default_runs_dir() -> Path:
+    """``$WGANBENCH_HOME/characteristics`` when that is set, else ``~/wganbench-runs/characteristics``."""
+    home = os.environ.get("WGANBENCH_HOME")
+    return Path(home).expanduser() / "characteristics" if home else Path.home() / "wganbench-runs" / "characteristics"
+
+
+@dataclass(frozen=True)
+class CharacteristicsOptions:
+    baseline: str | None = option(None, "baseline JSON (default: the suite's committed results/baseline/quality.json)")
+    setting: str | None = option(None, "the baseline entry to measure (e.g. wgan-gp; default: every entry)")
+    fresh: int = option(20, "fresh seeds of each entry's unchanged recipe: its false alarms")
+    regression_seeds: int = option(3, "seeds of each regression (" + "; ".join(REGRESSIONS.values()) + ")")
+    runs_dir: str | None = option(None, "where the runs train (default: $WGANBENCH_HOME/characteristics, else "
+                                  "~/wganbench-runs/characteristics); a rerun skips the runs already scored there")
+    output: str | None = option(None, "folder for characteristics.csv and .md (default: the baseline's folder)")
+    workers: int = option(1, "runs training at once, each in a child process of its own beyond 1")
+    threads: int | None = option(None, "TensorFlow threads of each run (unset: TensorFlow's choice, as the "
+                                 "baseline trained; with --workers N give at most cores ÷ N)")
+
+    def __post_init__(self) -> None:
+        checks.positive_int("fresh", self.fresh)
+        checks.non_negative_int("regression_seeds", self.regression_seeds)
+        checks.positive_int("workers", self.workers)
+        checks.positive_int("threads", self.threads, optional=True)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One candidate: what trains (setting and `trainer.train` keywords) and how it is scored."""
+
+    entry: str
+    kind: str
+    seed: int
+    setting: str
+    train: dict[str, Any]
+    n: int
+    eval_seed: int
+    generator: str
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.entry, self.kind, self.seed
+
+    def run_dir(self, runs: Path) -> Path:
+        return runs / rundir.dirname(self.entry) / self.kind / f"s{self.seed}"
+
+    def as_json(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self)))  # tuples as lists, as the record reads back
+
+
+def with_changes(name: str, changes: dict[str, Any]) -> str:
+    """The canonical name of setting ``name`` with ``changes`` on top of its own bracketed ones (one bracket)."""
+    base = name.split("[", 1)[0].strip()
+    held, root = get_setting(name), get_setting(base)
+    own = {f.name: getattr(held, f.name) for f in fields(Setting)
+           if f.name not in FIXED and getattr(held, f.name) != getattr(root, f.name)}
+    return with_fields(root, {**own, **changes}).name
+
+
+def regression(kind: str, setting: Setting, train: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(setting name, train keywords) of regression ``kind`` of a recipe."""
+    if kind == "quarter-steps":
+        return setting.name, {**train, "steps": max(1, train["steps"] // 4)}
+    if kind == "critic-lr-x10":
+        return with_changes(setting.name, {"d_lr": setting.d_lr * 10}), train
+    if kind == "no-g-batchnorm":
+        return with_changes(setting.name, {"g_batchnorm": False}), train
+    if kind == "digits-0-6":
+        return setting.name, {**train, "digits": list(range(7))}
+    raise WganbenchError(f"unknown regression {kind!r}; known: {', '.join(REGRESSIONS)}")
+
+
+def plans(key: str, entry: dict[str, Any], options: CharacteristicsOptions) -> list[Plan]:
+    """The fresh seeds, then each regression's seeds, of one baseline entry."""
+    recipe, seeds = entry["recipe"], bl.baseline_seeds(entry)
+    if not seeds:
+        raise WganbenchError(f"baseline entry {key!r} records no seeds: cannot choose fresh ones")
+    first = max(seeds) + 1
+    train = {k: recipe[k] for k in TRAIN_KEYS if k != SETTING}
+    train.update(checkpoint_every=recipe["steps"], quiet=True, deterministic=True)
+    setting = get_setting(recipe[SETTING])
+    evaluation = {"n": recipe["n"], "eval_seed": recipe["eval_seed"], "generator": recipe["generator"]}
+    out = [Plan(key, FRESH, seed, setting.name, train, **evaluation) for seed in range(first, first + options.fresh)]
+    for kind in REGRESSIONS:
+        name, changed = regression(kind, setting, train)
+        out += [Plan(key, kind, seed, name, changed, **evaluation)
+                for seed in range(first, first + options.regression_seeds)]
+    assert not {p.seed for p in out} & set(seeds), "a fresh candidate must not reuse a baseline seed"
+    return out
+
+
+def held_record(plan: Plan, runs: Path) -> dict[str, Any] | None:
+    """The record of a candidate already trained and scored for exactly ``plan``; None otherwise."""
+    path = plan.run_dir(runs) / RECORD_FILE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("plan") == plan.as_json() else None
+
+
+def run_plan(plan: Plan, runs: Path, threads: int | None = None) -> dict[str, Any]:
+    """Train ``plan``'s run from its start (what a killed tool left there is started over), score it as the gate
+    does and write its record; a diverged run is recorded as such (the gate refuses one: exit 2). ``threads``
+    is no part of the plan: it moves round-off, not the recipe the gate compares."""
+    from wgan import trainer
+
+    out = plan.run_dir(runs)
+    started = time.monotonic()
+    record: dict[str, Any] = {"plan": plan.as_json(), "threads": threads}
+    try:
+        summary = trainer.train(plan.setting, seed=plan.seed, out_dir=str(out), force=True, threads=threads,
+                                **plan.train)
+    except trainer.TrainingDiverged as err:
+        record.update(diverged=str(err), steps=None, seconds=time.monotonic() - started)
+        io.write_json(out / RECORD_FILE, record)
+        return record
+    candidate = read_candidate(out).with_evaluation(plan.n, plan.eval_seed, plan.generator)
+    record.update(steps=summary[rundir.SUMMARY_STEPS], train_seconds=summary[rundir.SUMMARY_WALL_SECONDS],
+                  recipe={k: v for k, v in candidate.recipe.items() if k != SEED},
+                  scores=score(candidate, n=plan.n, eval_seed=plan.eval_seed))
+    record["seconds"] = time.monotonic() - started  # training, saving and scoring
+    io.write_json(out / RECORD_FILE, record)
+    return record
+
+
+def _run_in_child(plan: Plan, runs: Path, threads: int | None) -> dict[str, Any]:
+    configure_process()  # a fresh process: the suite's oneDNN setting before TensorFlow loads
+    return run_plan(plan, runs, threads)
+
+
+def judge(plan: Plan, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """The CSV row of one candidate: its gated values and the gate's verdict on them."""
+    row: dict[str, Any] = {"setting": plan.entry, "kind": plan.kind, "seed": plan.seed, "steps": record["steps"]}
+    gated = list(thresholds(entry["scores"]))
+    if DIVERGED in record:
+        return {**row, **dict.fromkeys(gated, math.nan), "verdict": DIVERGED, "failed": "", "changed": ""}
+    differences = recipe_differences(entry["recipe"], record["recipe"])
+    if plan.kind == FRESH and differences:
+        raise WganbenchError(f"{plan.entry} fresh seed {plan.seed} was not trained as the entry's recipe: "
+                             f"{differences}")
+    table = compare_scores(entry["scores"], record["scores"])
+    failed = table.loc[table["verdict"] == VERDICT_FAIL, "metric"].tolist()
+    return {**row, **{k: record["scores"][k] for k in gated}, "verdict": "pass" if passed(table) else VERDICT_FAIL,
+            "failed": ";".join(failed), "changed": "; ".join(f"{k} {b}→{c}" for k, (b, c) in differences.items())}
+
+
+def load_entries(options: CharacteristicsOptions) -> dict[str, dict[str, Any]]:
+    """The baseline entries to measure, each checked as the gate checks it and scored through this classifier."""
+    path = Path(options.baseline) if options.baseline else bl.baseline_path()
+    held = bl.load_baseline(path)
+    classifier, here = bl.current_classifier_hash(), bl.environment()
+    entries = {}
+    for key in [options.setting] if options.setting else list(held["settings"]):
+        setting, _, dataset = key.partition("@")
+        entries[key] = entry = bl.baseline_entry(held, setting, path, dataset or MNIST)
+        if entry["classifier_hash"] != classifier:
+            raise WganbenchError(f"{path}: entry {key!r} was scored through another classifier; its limits do not "
+                                 "apply to scores measured here (refresh it with `make baseline`)")
+        for line in environment_differences(entry.get("environment", {}), here):
+            print(f"characteristics: warning: {key}: environment differs: {line}", file=sys.stderr)
+    return entries
+
+
+def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Train and score every candidate not yet scored; returns every candidate's row."""
+    runs = Path(options.runs_dir).expanduser() if options.runs_dir else default_runs_dir()
+    everything = [p for key, entry in entries.items() for p in plans(key, entry, options)]
+    records = {p.key: r for p in everything if (r := held_record(p, runs)) is not None}
+    pending = [p for p in everything if p.key not in records]
+    print(f"characteristics: {len(everything)} candidates, {len(records)} already scored in {runs}; "
+          f"training {len(pending)} with {options.workers} worker(s)", flush=True)
+    started, done = time.monotonic(), 0
+
+    def finished(plan: Plan, record: dict[str, Any]) -> None:
+        nonlocal done
+        records[plan.key], done = record, done + 1
+        left = (time.monotonic() - started) / done * (len(pending) - done)
+        row = judge(plan, record, entries[plan.entry])
+        values = ", ".join(f"{k} {row[k]:.4g}" for k in thresholds(entries[plan.entry]["scores"]))
+        print(f"characteristics: [{done}/{len(pending)}] {plan.entry} {plan.kind} seed {plan.seed}: {row['verdict']} "
+              f"({values}) in {record['seconds']:.0f} s; about {left / 60:.0f} min left", flush=True)
+
+    if options.workers == 1:
+        if options.threads is not None and pending:
+            from wgan.trainer import set_threads
+
+            set_threads(options.threads)  # before this process's first run starts TensorFlow's pools
+        for plan in pending:
+            finished(plan, run_plan(plan, runs, options.threads))
+    else:
+        context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
+        with ProcessPoolExecutor(options.workers, mp_context=context, max_tasks_per_child=1) as pool:
+            futures = {pool.submit(_run_in_child, plan, runs, options.threads): plan for plan in pending}
+            try:
+                while futures:
+                    ready, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for future in ready:
+                        finished(futures.pop(future), future.result())
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the runs in flight finish and keep their records; no new one
+                raise
+    return [judge(plan, records[plan.key], entries[plan.entry]) for plan in everything]
+
+
+def parser() -> argparse.ArgumentParser:
+    """One flag per `CharacteristicsOptions` field (studies.cli.flags sits above the gate in the layer contract,
+    so these few int and str flags are built here)."""
+    made = argparse.ArgumentParser(prog=operating.COMMAND, description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    for f in fields(CharacteristicsOptions):
+        shown = "" if f.default is None else f" (default: {f.default})"
+        made.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=argparse.SUPPRESS,
+                          type=int if "int" in str(f.type) else str, help=(f.metadata[HELP] + shown).replace("%", "%%"))
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and write the tables; 0 done, 2 anything that stopped it (one line on stderr)."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(argv)
+    configure_process()
+    try:
+        options = CharacteristicsOptions(**vars(args))
+        entries = load_entries(options)
+        rows = measure(options, entries)
+        folder = Path(options.output) if options.output else (Path(options.baseline) if options.baseline
+                                                               else bl.baseline_path()).parent
+        written = operating.write(folder, rows, entries, {FRESH: "fresh seeds (unchanged recipe)", **REGRESSIONS},
+                                  argv)
+    except (WganbenchError, OSError) as err:
+        print(f"characteristics: error: {err}", file=sys.stderr)
+        return 2
+    print(f"characteristics: wrote {', '.join(map(str, written))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The gate's operating characteristics as tables: ``characteristics.csv`` and ``characteristics.md``.
+
+`studies.gate.characteristics` measures them: one row per candidate (a fresh seed of a baseline entry's recipe,
+or a seed of a known regression) with its gated values and the gate's verdict. Here each kind's count of
+flagged candidates (failed, exit 1, or diverged, which the gate refuses with exit 2: a CI stops either way)
+gets its exact Clopper–Pearson 95% interval (`scipy.stats.binomtest`): over fresh seeds that is the false-alarm
+rate, to set beside the stated `studies.gate.limits.FALSE_ALARM`; over a regression's seeds, its detection rate.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from scipy import stats
+
+from studies.gate import baseline as bl
+from studies.gate.limits import CONFIDENCE, FALSE_ALARM, thresholds
+from wgan import io
+
+CSV_FILE, MD_FILE = "characteristics.csv", "characteristics.md"
+LEVEL = 0.95  # of each rate's interval
+PASS = "pass"
+COMMAND = "python -m studies.gate.characteristics"
+
+
+def interval(flagged: int, total: int) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) ``LEVEL`` interval of a rate of ``flagged`` in ``total``."""
+    ci = stats.binomtest(flagged, total).proportion_ci(confidence_level=LEVEL, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def _seeds(seeds: Sequence[int]) -> str:
+    seeds = sorted(seeds)
+    contiguous = seeds == list(range(seeds[0], seeds[-1] + 1))
+    return f"{seeds[0]}–{seeds[-1]}" if contiguous and len(seeds) > 1 else ", ".join(map(str, seeds))
+
+
+def rates(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per entry and kind (in the rows' order): candidates, flagged, the rate and its exact interval."""
+    out = []
+    for (entry, kind), group in rows.groupby(["setting", "kind"], sort=False):
+        flagged, total = int((group["verdict"] != PASS).sum()), len(group)
+        low, high = interval(flagged, total)
+        out.append({"setting": entry, "kind": kind, "seeds": _seeds(group["seed"].tolist()), "flagged": flagged,
+                    "total": total, "rate": flagged / total, "low": low, "high": high})
+    return pd.DataFrame(out)
+
+
+def _limits(entry: dict[str, Any]) -> str:
+    return ", ".join(f"{key} {t.limit:.4g} ({t.scale} scale{', vacuous: never fails' if t.vacuous else ''})"
+                     for key, t in thresholds(entry["scores"]).items())
+
+
+def _recipe(entry: dict[str, Any]) -> str:
+    recipe = entry["recipe"]
+    return ", ".join(f"{key} {recipe[key]}" for key in recipe if key != "setting")
+
+
+def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[str, str], *, command: str,
+             cpu: str, date: str) -> str:
+    """The table a user reads before trusting the gate: per entry, the false alarms and each regression's
+    detections, each with its exact interval. ``what`` names each kind (``fresh`` and the regressions)."""
+    lines = ["# The quality gate's operating characteristics", "",
+             f"Measured {date} on {cpu} ({os.cpu_count()} logical cores) by `{command}`. Each candidate is trained "
+             "as its row says, scored as `wganbench gate` scores one (the entry's samples, evaluation seed and "
+             "generator file) and judged by the gate's limits; it is flagged when the gate fails it (exit 1) or "
+             "refuses it as diverged (exit 2). The gate states: with "
+             f"{CONFIDENCE:.0%} confidence over the baseline's seeds, a fresh seed of an unchanged recipe fails "
+             f"with probability at most {FALSE_ALARM:.0%}. Intervals: exact (Clopper–Pearson) {LEVEL:.0%}. "
+             f"One row per candidate: `{CSV_FILE}`."]
+    table = rates(rows)
+    for entry, group in table.groupby("setting", sort=False):
+        held = entries[entry]
+        idle = all(t.vacuous for t in thresholds(held["scores"]).values())
+        lines += ["", f"## `{entry}`", "", f"Recipe: {_recipe(held)}; baseline seeds "
+                  f"{_seeds(bl.baseline_seeds(held) or [])}. Limits: {_limits(held)}."
+                  + (" Every gated limit is vacuous: this entry flags only a diverged run." if idle else ""), "",
+                  "| candidates | seeds | flagged | rate | exact 95% interval |", "|:--|:--|--:|--:|:--|"]
+        for r in group.itertuples():
+            lines.append(f"| {what[r.kind]} | {r.seeds} | {r.flagged} of {r.total} | {r.rate:.1%} | "
+                         f"{r.low:.1%}–{r.high:.1%} |")
+        fresh = group[group["kind"] == "fresh"]
+        for r in fresh.itertuples():
+            verdict = ("consistent with" if r.low <= FALSE_ALARM else "above") + f" the stated {FALSE_ALARM:.0%}"
+            lines += ["", f"False alarms: {r.flagged} of {r.total} fresh seeds, {r.low:.1%}–{r.high:.1%}: "
+                      f"{verdict}" + (f" (at least 20 fresh seeds are needed to say much of a {FALSE_ALARM:.0%} "
+                                      "rate)" if r.total < 20 else "") + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write(folder: str | os.PathLike, rows: list[dict[str, Any]], entries: dict[str, dict[str, Any]],
+          what: dict[str, str], argv: Sequence[str]) -> list[Path]:
+    """Write ``characteristics.csv`` and ``characteristics.md`` into ``folder``, atomically; returns their paths."""
+    frame = pd.DataFrame(rows)
+    folder = Path(folder)
+    csv = io.write_text(folder / CSV_FILE, frame.to_csv(index=False))
+    text = markdown(frame, entries, what, command=" ".join([COMMAND, *map(shlex.quote, argv)]),
+                    cpu=bl.cpu_name(), date=datetime.date.today().isoformat())
+    return [csv, io.write_text(folder / MD_FILE, text)]

@@ -1,0 +1,110 @@
+"""`python -m studies.gate.characteristics`: the candidates it plans, and end to end on a tiny baseline entry
+(4 steps, width 8, batch 16, 1,000 samples: KID's subset size): one CSV row per candidate, no baseline seed
+reused, the md's exact intervals scipy's, a rerun that trains nothing, and a lost run trained again in a child
+process to the same scores."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from studies.gate import baseline as bl
+from studies.gate import characteristics as ch
+from studies.gate import operating
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = {"setting": "gan", "dataset": "mnist", "steps": 4, "width": 8, "batch_size": 16, "mixed_precision": None,
+          "jit_compile": False, "ema_decay": None, "digits": None, "n": 1000, "eval_seed": 0, "generator": "raw"}
+SEEDS = [0, 1, 2]
+
+
+def tiny_entry(classifier_hash: str, environment: dict | None = None) -> dict:
+    return {"recipe": RECIPE, "seeds": SEEDS, "classifier_hash": classifier_hash, "environment": environment or {},
+            "scores": {"fid": bl.spread([300.0, 320.0, 340.0]), "kl_uniform": bl.spread([0.5, 0.6, 0.7]),
+                       "is_mean": bl.spread([2.0, 2.1, 2.2])}}
+
+
+def test_the_plan_is_fresh_seeds_then_each_regression() -> None:
+    entry = bl.baseline_entry({"settings": {"gan": tiny_entry("h")}}, "gan", "quality.json")
+    plans = ch.plans("gan", entry, ch.CharacteristicsOptions(fresh=3, regression_seeds=2))
+    assert [(p.kind, p.seed) for p in plans[:3]] == [("fresh", 3), ("fresh", 4), ("fresh", 5)]
+    assert {p.seed for p in plans}.isdisjoint(SEEDS)
+    by_kind = {p.kind: p for p in plans}
+    assert list(by_kind) == ["fresh", *ch.REGRESSIONS] and len(plans) == 3 + 2 * len(ch.REGRESSIONS)
+    assert by_kind["fresh"].setting == "gan" and by_kind["fresh"].train["steps"] == 4
+    assert by_kind["quarter-steps"].train["steps"] == 1
+    assert by_kind["critic-lr-x10"].setting == "gan[d_lr=0.001]"
+    assert by_kind["no-g-batchnorm"].setting == "gan[g_batchnorm=false]"
+    assert by_kind["digits-0-6"].train["digits"] == [0, 1, 2, 3, 4, 5, 6]
+    assert all((p.n, p.eval_seed, p.generator) == (1000, 0, "raw") for p in plans)
+    # A setting named with fields keeps them, in one bracket.
+    assert ch.with_changes("gan[width=8]", {"d_lr": 0.001}) == "gan[d_lr=0.001,width=8]"
+
+
+def test_rates_carry_the_exact_interval() -> None:
+    rows = pd.DataFrame([{"setting": "gan", "kind": "fresh", "seed": s, "verdict": v}
+                         for s, v in zip(range(3, 23), ["REGRESSION"] + ["pass"] * 19)])
+    (rate,) = operating.rates(rows).itertuples()
+    ci = stats.binomtest(1, 20).proportion_ci(confidence_level=0.95, method="exact")
+    assert (rate.flagged, rate.total, rate.seeds) == (1, 20, "3–22")
+    assert (rate.low, rate.high) == pytest.approx((ci.low, ci.high), abs=0)
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "studies.gate.characteristics", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -> None:
+    baseline = tmp_path / "quality.json"
+    baseline.write_text(json.dumps({"format": bl.FORMAT, "settings": {
+        "gan": tiny_entry(bl.current_classifier_hash(), bl.environment())}}))
+    args = ["--baseline", str(baseline), "--fresh", "2", "--regression-seeds", "1", "--workers", "1",
+            "--runs-dir", str(tmp_path / "runs")]
+    done = run_tool(*args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    progress = [line for line in done.stdout.splitlines() if line.startswith("characteristics: [")]
+    assert len(progress) == 6 and all("min left" in line for line in progress), done.stdout
+
+    rows = pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False)
+    assert list(rows["kind"]) == ["fresh", "fresh", *ch.REGRESSIONS]
+    assert list(rows["seed"]) == [3, 4, 3, 3, 3, 3] and not set(rows["seed"]) & set(SEEDS)
+    assert list(rows["steps"]) == [4, 4, 1, 4, 4, 4] and set(rows["setting"]) == {"gan"}
+    assert set(rows["verdict"]) <= {"pass", "REGRESSION", "diverged"}
+    assert {"fid", "kl_uniform", "failed", "changed"} <= set(rows.columns) and "is_mean" not in rows.columns
+    changed = dict(zip(rows["kind"], rows["changed"]))
+    assert changed["fresh"] == "" and changed["quarter-steps"] == "steps 4→1"
+    assert changed["critic-lr-x10"] == "setting gan→gan[d_lr=0.001]"
+    assert changed["digits-0-6"] == "digits None→[0, 1, 2, 3, 4, 5, 6]"
+
+    md = (tmp_path / operating.MD_FILE).read_text()
+    assert "## `gan`" in md and bl.cpu_name() in md
+    for kind, group in rows.groupby("kind"):
+        flagged, total = int((group["verdict"] != "pass").sum()), len(group)
+        ci = stats.binomtest(flagged, total).proportion_ci(confidence_level=0.95, method="exact")
+        assert f"| {flagged} of {total} | {flagged / total:.1%} | {ci.low:.1%}–{ci.high:.1%} |" in md, (kind, md)
+
+    records = sorted((tmp_path / "runs").rglob(ch.RECORD_FILE))
+    assert len(records) == 6
+    before = {p: p.stat().st_mtime_ns for p in records}
+    again = run_tool(*args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "6 candidates, 6 already scored" in again.stdout and "training 0" in again.stdout
+    assert "characteristics: [" not in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in records} == before
+    assert pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False).equals(rows)
+
+    # A candidate lost (a tool killed while scoring it) trains again, in a child process of its own (--workers
+    # 2), to the same scores as in the tool's process (op determinism: where a run trains moves no number).
+    (tmp_path / "runs" / "gan" / "fresh" / "s4" / ch.RECORD_FILE).unlink()
+    parallel = run_tool(*args[:-4], "--workers", "2", *args[-2:])
+    assert parallel.returncode == 0, parallel.stderr[-3000:]
+    assert "5 already scored" in parallel.stdout and "training 1 with 2 worker(s)" in parallel.stdout
+    assert pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False).equals(rows)
