@@ -54,7 +54,7 @@ def test_quality(benchmark, baseline, setting, tmp_path_factory, bench_scale):
     if quick and all(limit.vacuous for limit in limits.values()):
         shown = ", ".join(f"{key} {limit.limit:.4g}" for key, limit in limits.items())
         pytest.skip(f"{setting}: every gated limit of its baseline entry is vacuous ({shown}, each past its value's "
-                    "range), so the gate can flag no short run")
+                    "range or past what uniform noise scores), so the gate can flag no short run")
     steps = max(1, round(recipe["steps"] * (QUICK_FRACTION if quick else STEPS_SCALE)))
     out_dir = tmp_path_factory.mktemp(f"quality-{setting}")
     assert bl.current_classifier_hash() == entry["classifier_hash"], (

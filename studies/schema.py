@@ -19,6 +19,7 @@ import pandas as pd
 
 from wgan import io, rundir
 from wgan.errors import WganbenchError
+from wgan.paths import results_dir
 
 # Row keys of scores.csv besides the evaluator's own. wall_s: the run's training seconds so far; the
 # point's cost: score_s seconds of scoring, point_s its wall-clock in all (training session with its
@@ -44,6 +45,21 @@ SCALES: dict[str, tuple[float, float, float | None]] = {
     "precision": (0, 1, None), "recall": (0, 1, None), "coverage": (0, 1, None), "density": (0, math.inf, None),
     "stacked_modes": (0, 1000, 0.5), "stacked_kl": (0, math.log(1000), 1e-9), "stacked_confident_share": (0, 1, None),
     "stacked_modes_confident": (0, 1000, 0.5)}
+
+
+# The evaluator sanity table (evaluators/sanity.py, committed under results/) and its uniform-noise row: MNIST,
+# n = 10,000 against the test split. What noise scores is what a generator that learned nothing scores.
+SANITY_FILE, NOISE_CASE = "evaluator_sanity.csv", "uniform noise"
+
+
+def noise_scores(path: Path | None = None) -> dict[str, float]:
+    """Uniform noise's numeric scores in the sanity table, or {} when the table is not there to read."""
+    try:
+        table = pd.read_csv(path or results_dir() / SANITY_FILE)
+        row = table.loc[table["case"] == NOISE_CASE].iloc[0]
+    except (OSError, KeyError, IndexError, ValueError, pd.errors.ParserError):
+        return {}
+    return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from studies import schema
 from studies.gate import limits
 from studies.gate.baseline import spread
 from wgan.errors import WganbenchError
 from wgan.paths import SUITE_ROOT
+
+FID_KEY = "fid"
 
 SEEDS = {"fid": [150.0, 160.0, 170.0], "is_mean": [6.0, 6.2, 6.4], "modes_covered": [10, 10, 10],
          "kl_uniform": [0.10, 0.12, 0.14], "kid_mean": [0.10, 0.12, 0.14], "precision": [0.7, 0.72, 0.74],
@@ -172,3 +175,17 @@ def test_fresh_real_samples_pass_and_noisy_ones_fail(mnist):
     table = limits.compare_scores(base, evaluate(noisy, n=2000, kid_subsets=20))
     assert not limits.passed(table) and "fid" in set(table.loc[table["verdict"] == limits.VERDICT_FAIL, "metric"])
     assert load_classifier().hash == current_classifier_hash()  # the hash the gate checks is the loaded one
+
+
+def test_a_limit_that_uniform_noise_passes_is_never_gated():
+    """An MNIST FID limit above what uniform noise scores (the committed sanity table) passes a generator that
+    learned nothing: vacuous, as the committed `gan` entry's 1,468 against noise's 704 is."""
+    noise = schema.noise_scores()[FID_KEY]
+    wide = spread([204.6, 348.5, 259.1, 234.9, 191.8])  # the committed gan entry's FIDs
+    assert limits.threshold(FID_KEY, wide, n_metrics=2).limit > noise  # past noise, yet inside FID's range
+    assert limits.thresholds({FID_KEY: wide, "kl_uniform": spread([0.25, 0.31, 0.19, 0.49, 0.24])})[FID_KEY].vacuous
+    stacked = limits.thresholds({FID_KEY: wide, "stacked_kl": spread([0.5, 0.6, 0.55])}, dataset="stacked-mnist")
+    assert not stacked[FID_KEY].vacuous  # noise's row is MNIST's: another data set keeps the range rule only
+    tight = spread([167.3, 188.1, 167.3, 170.4, 169.4])  # wgan-gp's
+    kl = spread([0.19, 0.21, 0.16, 0.17, 0.17])
+    assert not limits.thresholds({FID_KEY: tight, "kl_uniform": kl})[FID_KEY].vacuous

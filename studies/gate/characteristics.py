@@ -193,14 +193,15 @@ def _run_in_child(plan: Plan, runs: Path, threads: int | None) -> dict[str, Any]
 def judge(plan: Plan, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """The CSV row of one candidate: its gated values and the gate's verdict on them."""
     row: dict[str, Any] = {"setting": plan.entry, "kind": plan.kind, "seed": plan.seed, "steps": record["steps"]}
-    gated = list(thresholds(entry["scores"]))
+    dataset = entry["recipe"].get("dataset", MNIST)
+    gated = list(thresholds(entry["scores"], dataset=dataset))
     if DIVERGED in record:
         return {**row, **dict.fromkeys(gated, math.nan), "verdict": DIVERGED, "failed": "", "changed": ""}
     differences = recipe_differences(entry["recipe"], record["recipe"])
     if plan.kind == FRESH and differences:
         raise WganbenchError(f"{plan.entry} fresh seed {plan.seed} was not trained as the entry's recipe: "
                              f"{differences}")
-    table = compare_scores(entry["scores"], record["scores"])
+    table = compare_scores(entry["scores"], record["scores"], dataset=dataset)
     failed = table.loc[table["verdict"] == VERDICT_FAIL, "metric"].tolist()
     return {**row, **{k: record["scores"][k] for k in gated}, "verdict": "pass" if passed(table) else VERDICT_FAIL,
             "failed": ";".join(failed), "changed": "; ".join(f"{k} {b}→{c}" for k, (b, c) in differences.items())}

@@ -172,7 +172,7 @@ def evaluate_candidate(candidate_path: str | Path, options: GateOptions) -> gate
         shown = "; ".join(f"{k}: baseline {b!r}, candidate {c!r}" for k, (b, c) in refused.items())
         raise WganbenchError(f"the candidate is not the baseline's recipe ({shown}); train and score it as the "
                              "baseline was (`make baseline` shows how), or pass --allow-changed KEY on purpose")
-    thresholds(entry["scores"], options.false_alarm, options.confidence)  # a rate without finite limits: before scoring
+    thresholds(entry["scores"], options.false_alarm, options.confidence, dataset)  # no finite limits: before scoring
     warnings = [f"allowed change of {k}: baseline {b!r}, candidate {c!r}" for k, (b, c) in differences.items()]
     warnings += seed_check(candidate, entry, options.allow_baseline_seed)
     if candidate.needs_scoring:
@@ -181,7 +181,7 @@ def evaluate_candidate(candidate_path: str | Path, options: GateOptions) -> gate
     for line in warnings:
         warn(line)
     scores = score(candidate, n=n, eval_seed=eval_seed) if candidate.needs_scoring else candidate.scores or {}
-    table = compare_scores(entry["scores"], scores, options.false_alarm, options.confidence)
+    table = compare_scores(entry["scores"], scores, options.false_alarm, options.confidence, dataset)
     return gate_output.Verdict(setting=setting, candidate=str(candidate_path), baseline=str(path), table=table,
                                ok=passed(table), recipe={**own, "n": n, "eval_seed": eval_seed}, scores=scores,
                                classifier_hash=classifier or "", false_alarm=options.false_alarm,

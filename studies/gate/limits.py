@@ -11,7 +11,8 @@ with m the gated values the entry holds, α `FALSE_ALARM` and γ `CONFIDENCE`. W
 over the baseline's seeds, at least a share 1 − α/m of a fresh seed's values lies inside each limit;
 Bonferroni over the m values in both: with confidence γ, a fresh seed of an unchanged recipe fails with
 probability at most α. A limit at or past its value's possible range (`studies.schema.SCALES`) passes every
-candidate: that value is shown ``vacuous`` and never fails (its share of α goes unused). Every other
+candidate, and on MNIST so does one that uniform noise passes (the committed sanity table's noise row): that
+value is shown ``vacuous`` and never fails (its share of α goes unused). Every other
 quality value the baseline holds is shown ``info``: reported beside the gated ones, never failing.
 """
 
@@ -26,9 +27,9 @@ import pandas as pd
 from scipy import stats
 
 from evaluators.metrics import value, values
-from studies.schema import SCALES
+from studies.schema import SCALES, noise_scores
 from studies.stats import LINEAR, Scale
-from wgan.data import DATASETS
+from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 
 FALSE_ALARM = 0.01   # per candidate, over all its gated values
@@ -96,9 +97,10 @@ def per_seed(stats_or_value: Any) -> list[float]:
 
 
 def threshold(metric: str, stats_or_value: Any, *, n_metrics: int, false_alarm: float = FALSE_ALARM,
-              confidence: float = CONFIDENCE, scale: str | None = None) -> Threshold:
+              confidence: float = CONFIDENCE, scale: str | None = None, noise: float | None = None) -> Threshold:
     """The one-sided tolerance limit of ``metric`` from its per-seed values (see the module docstring);
-    ``scale`` defaults to the one the metric table gates it on."""
+    ``scale`` defaults to the one the metric table gates it on. A limit at or past ``noise`` (what uniform
+    noise scores) passes a generator that learned nothing: vacuous too."""
     seeds = per_seed(stats_or_value)
     better = value(metric).better
     assert better in ("lower", "higher"), metric  # the metric table allows gating only directed values
@@ -114,7 +116,10 @@ def threshold(metric: str, stats_or_value: Any, *, n_metrics: int, false_alarm: 
     sign = 1.0 if better == "lower" else -1.0
     limit = on.back(float(np.mean(y)) + sign * k * spread_y) if n > 1 else seeds[0]
     low, high, _ = SCALES.get(metric, (-math.inf, math.inf, None))
-    vacuous = limit >= high if better == "lower" else limit <= low
+    worst = high if better == "lower" else low
+    if noise is not None and math.isfinite(noise):
+        worst = min(worst, noise) if better == "lower" else max(worst, noise)
+    vacuous = limit >= worst if better == "lower" else limit <= worst
     mean = math.fsum(seeds) / n
     std = math.sqrt(math.fsum((v - mean) ** 2 for v in seeds) / (n - 1)) if n > 1 else 0.0
     return Threshold(metric, better, name, mean, std, n, k, limit, vacuous)
@@ -126,25 +131,27 @@ def reported_keys(baseline: dict[str, Any]) -> list[str]:
     return [key for key in every if key in baseline]
 
 
-def thresholds(baseline: dict[str, Any], false_alarm: float = FALSE_ALARM,
-               confidence: float = CONFIDENCE) -> dict[str, Threshold]:
+def thresholds(baseline: dict[str, Any], false_alarm: float = FALSE_ALARM, confidence: float = CONFIDENCE,
+               dataset: str = MNIST) -> dict[str, Threshold]:
     """The limit of each gated value the baseline holds, Bonferroni over them (cheap: the gate computes them
-    before scoring a candidate, so a rate too small to give a finite limit fails first)."""
+    before scoring a candidate, so a rate too small to give a finite limit fails first). On MNIST a limit
+    that uniform noise passes (the committed sanity table's row) is vacuous."""
     gated = [key for key in gated_keys() if key in baseline]
     if not gated:
         raise WganbenchError("the baseline holds none of the gated metrics " + ", ".join(gated_keys()))
-    return {key: threshold(key, baseline[key], n_metrics=len(gated), false_alarm=false_alarm, confidence=confidence)
-            for key in gated}
+    noise = noise_scores() if dataset == MNIST else {}
+    return {key: threshold(key, baseline[key], n_metrics=len(gated), false_alarm=false_alarm, confidence=confidence,
+                           noise=noise.get(key)) for key in gated}
 
 
 def compare_scores(baseline: dict[str, Any], candidate: dict[str, float], false_alarm: float = FALSE_ALARM,
-                   confidence: float = CONFIDENCE) -> pd.DataFrame:
+                   confidence: float = CONFIDENCE, dataset: str = MNIST) -> pd.DataFrame:
     """One row per quality value the baseline holds: baseline mean, std and seeds, candidate, limit, verdict.
 
     ``baseline`` maps a value to its spread ``{"values": [...], ...}`` (or to one number: no worsening
     allowed). A gated value the candidate lacks is an error; a reported one it lacks is left out.
     """
-    gated = thresholds(baseline, false_alarm, confidence)
+    gated = thresholds(baseline, false_alarm, confidence, dataset)
     rows = []
     for key in [*gated, *(key for key in reported_keys(baseline) if key not in gated)]:
         if key not in candidate:

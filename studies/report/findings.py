@@ -18,16 +18,14 @@ import pandas as pd
 from studies import stats
 from studies.report.published import PUBLISHED_STACKED
 from studies.report.tables import FID, MODES_COVERED, NEAR_NOISE_SHARE, STACKED_MODES
-from studies.schema import SETTING
+from studies.schema import SETTING, noise_scores
 from wgan.errors import WganbenchError
-from wgan.paths import results_dir
 from wgan.settings import Setting, get_setting
 
 # Uniform noise's FID in this suite (evaluators/sanity.py, n = 10,000 against the test split): the
 # fallback when results/evaluator_sanity.csv is not there to read it from.
 NOISE_FID = 698.0
 INDEPENDENT = "stacked_modes_independent"  # the metric table's count if the channels were independent
-SANITY_FILE, NOISE_CASE = "evaluator_sanity.csv", "uniform noise"
 
 
 def _sci(x: float) -> str:
@@ -51,12 +49,7 @@ def reason(setting: str) -> str | None:
 
 def noise_fid(path: Path | None = None) -> float:
     """Uniform noise's FID from the sanity table, if it is there; else ``NOISE_FID``."""
-    path = path or results_dir() / SANITY_FILE
-    try:
-        table = pd.read_csv(path)
-        return float(table.loc[table["case"] == NOISE_CASE, FID].iloc[0])
-    except (OSError, KeyError, IndexError, ValueError, pd.errors.ParserError):
-        return NOISE_FID
+    return noise_scores(path).get(FID, NOISE_FID)
 
 
 def _seeds(na: int, nb: int) -> str:
