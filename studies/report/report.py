@@ -125,6 +125,7 @@ def sections(curves: pd.DataFrame, meta: dict[str, Any], ev: Evidence, out_dir: 
             "once printed trends with the step and is not shown.",))
     failed_runs = curves[curves[STATUS] == STATUS_FAILED].reindex(columns=[SETTING, SEED, TARGET, ERROR])
     return [
+        *ablation.sections(final, meta, noise, reach),  # an ablation's answer is its first finding
         Section("Final scores (mean (per-seed values) [95% CI] over seeds)",
                 "each run's last good point; intervals on the score's log or logit scale, mapped back", shown,
                 {"final_scores": stats_table},
@@ -148,7 +149,6 @@ def sections(curves: pd.DataFrame, meta: dict[str, Any], ev: Evidence, out_dir: 
                 (timing.failure_line(failed),)),
         Section("Ranking (by mean final FID; overlapping intervals are not a ranking)", "settings by mean final FID",
                 rank, {"ranking": rank}),
-        *ablation.sections(final, meta, noise, reach),
         Section("Which noise dominates: seeds or the evaluation (bootstrap of the final samples)",
                 "between-seed variance net of the evaluation's; samples that make the evaluation's share 10%",
                 spread, {"noise": spread}, (power.spread_line(spread),)),
