@@ -66,8 +66,10 @@ def test_a_tiny_false_alarm_keeps_the_limits_finite(tmp_path: Path, capsys, fals
                           "--false-alarm", false_alarm], capsys)
     verdict = json.loads(out)
     assert code == gate.EXIT_PASS and verdict["verdict"] == "pass", err
-    gated = [row for row in verdict["metrics"] if row["metric"] in verdict["gated"]]
-    assert gated and all(row["limit"] is not None for row in gated)  # JSON null would be a NaN limit
+    # every declared gated value keeps a number for its limit (JSON null would be a NaN), even where so tiny a
+    # rate widens it past what uniform noise scores and it is shown vacuous
+    gated = [row for row in verdict["metrics"] if row["verdict"] in ("pass", "REGRESSION", "vacuous")]
+    assert gated and all(row["limit"] is not None for row in gated)
 
 
 def test_a_false_alarm_too_small_for_t_exits_2(tmp_path: Path, capsys) -> None:

@@ -72,7 +72,8 @@ def test_every_entry_documents_itself() -> None:
 def test_metric_options_defaults_and_flat_names() -> None:
     defaults = {name: getattr(m.options(), f.name) for name, (m, f) in flat_options().items()}
     assert defaults == {"is_splits": 10, "modes_min_share": 0.01, "modes_confident_prob": 0.9, "kid_subsets": 100,
-                        "kid_subset_size": 1000, "prdc_k": 5, "prdc_chunk": 1024, "stacked_samples": 26000}
+                        "kid_subset_size": 1000, "prdc_k": 5, "prdc_chunk": 1024, "stacked_samples": 26000,
+                        "stacked_confident_prob": 0.9}
     options = EvalOptions(overrides={"kid_subsets": 7, "prdc_k": 3})
     assert options.metric_options("kid").subsets == 7 and options.metric_options("kid").subset_size == 1000
     assert options.metric_options("prdc").k == 3 and options.metric_options("is").splits == 10
