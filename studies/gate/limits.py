@@ -81,7 +81,7 @@ class Threshold:
     seeds: int
     k: float
     limit: float
-    vacuous: bool    # the limit is at or past the value's possible range: it passes every candidate
+    vacuous: bool    # at or past the value's range (or what uniform noise scores): it passes a useless candidate
 
     def passes(self, candidate: float) -> bool:
         if not math.isfinite(candidate):

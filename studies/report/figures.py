@@ -56,9 +56,12 @@ def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str, metric: str
               ylabel: str = "FID (classifier features, lower is better)") -> Path:
     """Mean ``metric`` per scoring point over seeds, with its 95 % t interval on the metric's scale
     (`studies.report.tables.scale_for`) as a band (none from one seed); FID on a log axis."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    groups = list(_ok(curves).groupby(SETTING, sort=False))
+    many = len(groups) > 6  # an ablation's many variants: the legend beside the axes, one colour each
+    fig, ax = plt.subplots(figsize=(11, 4.5) if many else (6.5, 4))
+    colors = plt.get_cmap("tab20").colors if len(groups) > 10 else plt.get_cmap("tab10").colors
     shown: list[float] = []
-    for setting, runs in _ok(curves).groupby(SETTING, sort=False):
+    for i, (setting, runs) in enumerate(groups):
         scale = scale_for(metric, float(runs["n"].max()) if "n" in runs.columns else math.nan)
         points = [(g[x].mean(), stats.mean_ci(g[metric].to_numpy(dtype=float), scale=scale))
                   for _, g in runs.groupby(TARGET)]
@@ -66,7 +69,8 @@ def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str, metric: str
         mean = np.array([ci.mean for _, ci in points])
         low, high = np.array([ci.low for _, ci in points]), np.array([ci.high for _, ci in points])
         seeds = runs[SEED].nunique()
-        line = ax.plot(xs, mean, marker="o", label=f"{setting} ({seeds} seed{'s' * (seeds != 1)})")[0]
+        line = ax.plot(xs, mean, marker="o", color=colors[i % len(colors)],
+                       label=f"{setting} ({seeds} seed{'s' * (seeds != 1)})")[0]
         shown += mean.tolist()
         if not np.isnan(low).all():  # the interval on the metric's scale stays inside its range
             ax.fill_between(xs, low, high, alpha=0.2, color=line.get_color())
@@ -78,7 +82,11 @@ def band_plot(curves: pd.DataFrame, x: str, path: Path, xlabel: str, metric: str
     if shown:
         ax.set_ylim(0.9 * min(shown), 1.1 * max(shown))
     ax.grid(alpha=0.3)
-    ax.legend(title="mean, 95% CI over seeds", fontsize=8, title_fontsize=8, loc="best")
+    if many:
+        ax.legend(title="mean, 95% CI over seeds", fontsize=7, title_fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(title="mean, 95% CI over seeds", fontsize=8, title_fontsize=8, loc="best")
     return _save(fig, path)
 
 
