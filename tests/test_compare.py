@@ -137,12 +137,12 @@ def test_another_budget_is_refused_not_mixed(compared):
         compare(**{**TINY, "steps": 6}, out_dir=str(out), runs_dir=str(runs))
 
 
-def test_the_main_job_is_the_four_settings_on_three_seeds_in_its_own_folders(monkeypatch, tmp_path):
-    """The default study: every setting, 3 seeds, 8 points (the loss–FID correlation needs 8), each at its
+def test_the_main_job_is_the_four_settings_on_five_seeds_in_its_own_folders(monkeypatch, tmp_path):
+    """The default study: every setting, 5 seeds (from power), 8 points (the loss–FID correlation needs 8), each at its
     own batch, reported under <results>/main: never a committed study's folder."""
     monkeypatch.setenv("WGANBENCH_RESULTS", str(tmp_path))
     options = cmp.CompareOptions()
-    assert options.settings == ("gan", "wgan-seed", "wgan", "wgan-gp") and len(options.seeds) == 3
+    assert options.settings == ("gan", "wgan-seed", "wgan", "wgan-gp") and options.seeds == (0, 1, 2, 3, 4)
     assert options.points >= 8 and options.batch_size is None
     assert options.budget.record() == {"unit": "s", "total": cmp.DEFAULT_BUDGET_SECONDS, "points": 8}
     assert options.report_dir() == tmp_path / "main" and options.run_root() == tmp_path / "runs" / "main"
