@@ -54,9 +54,9 @@ from wgan.paths import results_dir
 from wgan.settings import SETTINGS, get_setting
 from wgan.train_options import TrainOptions
 
-# The main job's budget: 4 settings × 5 seeds × 8 scored points fit 45 minutes of a fresh 2-core clone
-# (install and classifier included) on two Dask workers; 5 seeds detect a 1.28× FID ratio at the default
-# study's measured spread, 6 (for 1.25×) do not fit (docs/DESIGN.md §6 The default study).
+# The main job's budget: 4 settings × 5 seeds × 8 scored points on two Dask workers. 5 seeds detect a
+# 1.2-1.28x FID ratio at the default study's measured spread; a fresh clone took 57 min on a slow day, over
+# the 45 it is meant to fit (docs/DESIGN.md §6 The default study).
 DEFAULT_BUDGET_SECONDS = 150.0
 DEFAULT_SETTINGS = ("gan", "wgan-seed", "wgan", "wgan-gp")
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
