@@ -290,11 +290,18 @@ def test_restricted_sets_cover_their_combinations(sanity) -> None:
 
 @pytest.mark.slow
 def test_blurred_stacks_fill_modes_that_are_not_read(sanity) -> None:
-    """The calibration rows: blurring real stacks by 2 px keeps nearly every mode of the papers' count, while
-    almost no stack is read with all three channels confident (measured: 998 modes, 0.06% read, 13 modes)."""
+    """The calibration rows: blurring real stacks by 2 px leaves almost no stack read with all three channels
+    confident, while the papers' count still fills the modes that its channels' digit shares predict (measured:
+    998 modes, 0.06% read, 13 modes with one classifier; 945, 0.01%, 1 with another: the blurred channels sit
+    near the classifier's decision boundaries, so their exact counts move with its weights)."""
     table, _ = sanity
     real, blurred = _row(table, STACKED_REAL, 1000), _row(table, STACKED_BLUR, 2.0)
     assert real.stacked_confident_share > 0.9 and real.stacked_modes_confident >= 995
-    assert blurred.stacked_modes >= 950 and blurred.stacked_confident_share < 0.05
+    assert blurred.stacked_confident_share < 0.05
     assert blurred.stacked_modes_confident < real.stacked_modes_confident / 5
-    assert blurred.stacked_modes_independent >= 950  # the digit shares alone predict the count
+    # A real stack's three digits are drawn independently and each channel is read alone, so the papers' count
+    # is an occupancy count with cell probabilities p_R p_G p_B: its empty cells E have Var(E) <= E[E]
+    # (occupancy indicators are negatively associated), and the count lies within 5 sd of its expectation.
+    empty = 1000 - blurred.stacked_modes_independent
+    assert abs(blurred.stacked_modes - blurred.stacked_modes_independent) <= 5 * math.sqrt(empty) + 1
+    assert blurred.stacked_modes > 10 * blurred.stacked_modes_confident  # filled, but not read
