@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -166,16 +168,25 @@ class FinalSamples:
             self._cache[key] = classify(samples, self.classifier, self.options)[:2]
         return self._cache[key]
 
-    def fid_boot_std(self, setting: str, seed: int, resamples: int = BOOT_RESAMPLES) -> float:
-        """The evaluation's own spread: the standard deviation of the FID over ``resamples`` bootstrap
-        resamples (with replacement) of the generated features, the reference held fixed."""
+    def fid_boot_stds(self, runs: list[tuple[str, int]],
+                      resamples: int = BOOT_RESAMPLES) -> dict[tuple[str, int], float]:
+        """The evaluation's own spread of each run: the standard deviation of its FID over ``resamples``
+        bootstrap resamples (with replacement) of the generated features, the reference held fixed. The
+        runs' bootstraps go side by side on this machine's cores (each resample's decompositions on one
+        BLAS thread, a run's resamples drawn from its own seed: the values do not depend on how many run
+        at once)."""
         from evaluators.fid import fid_stats, frechet_distance
 
-        features = self.get(setting, seed)[0].astype(np.float64)
         mu, sigma = self.reference.mu, self.reference.sigma
-        with blas_threads(1):
-            return stats.bootstrap_std(len(features), lambda i: frechet_distance(*fid_stats(features[i]), mu, sigma),
-                                       resamples=resamples, seed=int(seed))
+        features = {(s, int(seed)): self.get(s, seed)[0].astype(np.float64) for s, seed in runs}  # TensorFlow: here
+
+        def boot(key: tuple[str, int]) -> float:
+            f = features[key]
+            return stats.bootstrap_std(len(f), lambda i: frechet_distance(*fid_stats(f[i]), mu, sigma),
+                                       resamples=resamples, seed=key[1])
+
+        with blas_threads(1), ThreadPoolExecutor(max(1, min(len(features), len(os.sched_getaffinity(0))))) as pool:
+            return dict(zip(features, pool.map(boot, features)))
 
     def class_shares(self, settings: list[str], seed: int) -> pd.DataFrame:
         """Argmax class shares of each setting's samples (one row per setting)."""
@@ -189,10 +200,11 @@ def eval_spread(final: pd.DataFrame, samples: FinalSamples | None) -> dict[str, 
     """Per setting, the evaluation's own FID spread (bootstrap standard deviation, mean over its runs): the
     final rows' ``fid_boot_std`` where the scores carry it, else computed through ``samples``; a run counted
     at noise without a scored point has no samples to resample."""
-    out = {}
-    for setting, runs in final[final[STEP].notna()].groupby(SETTING, sort=False):
-        have = runs[FID_BOOT_STD] if FID_BOOT_STD in runs.columns else pd.Series(dtype=float)
-        boot = [float(b) if not pd.isna(b) else (samples.fid_boot_std(setting, int(seed)) if samples else math.nan)
-                for seed, b in zip(runs[SEED], have.reindex(runs.index))]
-        out[setting] = float(np.nanmean(boot)) if not np.isnan(boot).all() else math.nan
-    return out
+    rows = final[final[STEP].notna()]
+    have = rows[FID_BOOT_STD] if FID_BOOT_STD in rows.columns else pd.Series(math.nan, index=rows.index)
+    keys = [(setting, int(seed)) for setting, seed in zip(rows[SETTING], rows[SEED])]
+    missing = [key for key, b in zip(keys, have) if pd.isna(b)]
+    computed = samples.fid_boot_stds(missing) if samples and missing else {}
+    boot = pd.Series([computed.get(key, b) for key, b in zip(keys, have)], index=rows.index, dtype=float)
+    return {setting: float(values.mean()) if values.notna().any() else math.nan
+            for setting, values in boot.groupby(rows[SETTING], sort=False)}

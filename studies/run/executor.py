@@ -299,6 +299,12 @@ def _run_process() -> None:
     if os.getppid() != parent:  # the worker died before prctl
         sys.exit(1)
     compare.compare_run(setting, seed, options, label=label)
+    # Everything the run keeps is written and closed by now (atomic files, closed event writers), so
+    # the process leaves without TensorFlow's teardown: under a busy CPU that wait, idle, held the
+    # worker 5-30 s after the run's last row (measured: docs/DESIGN.md §6).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
