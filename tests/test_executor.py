@@ -194,3 +194,14 @@ def test_bad_executor_options_fail_before_any_training(tmp_path):
         with pytest.raises(WganbenchError, match=match):
             run_study(cmp.CompareOptions(**{**TINY, **bad}, runs_dir=str(tmp_path)))
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("given", [{}, {"budget_seconds": 42.0}, {"steps": 10}])
+def test_a_worker_gets_the_studys_budget_spelled_out(given: dict) -> None:
+    """The default budget is resolved in the study's process: a run's process with other code (a commit
+    made while the study ran, a cluster worker's install) would read its own default."""
+    options = cmp.CompareOptions(**given)
+    sent = executor._for_workers(options, threads=1)
+    assert sent.budget == options.budget
+    assert sent.budget_seconds == (None if "steps" in given else given.get("budget_seconds",
+                                                                          cmp.DEFAULT_BUDGET_SECONDS))

@@ -226,8 +226,11 @@ def _on_cluster(client: Any, options: CompareOptions, progress: StudyProgress, e
 
 def _for_workers(options: CompareOptions, threads: int) -> CompareOptions:
     """The options a worker gets: its threads, no progress bars (the study prints one line per point),
-    and the runs' folder as an absolute path, since a worker's working directory may be another."""
-    return replace(options, threads=threads, quiet=True, runs_dir=str(options.run_root().resolve()))
+    the runs' folder as an absolute path, since a worker's working directory may be another, and the
+    study's budget in seconds spelled out: a default read in the run's process would be that process's
+    code's (a commit made while a study ran once gave its later runs another budget)."""
+    return replace(options, threads=threads, quiet=True, runs_dir=str(options.run_root().resolve()),
+                   budget_seconds=options.budget.seconds)
 
 
 def _host_cores() -> tuple[str, int]:
