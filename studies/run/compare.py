@@ -304,7 +304,7 @@ def training_share_line(path: Path) -> str:
     written by the executor for the session that trained), or "" when no session trained here."""
     try:
         cost = json.loads(path.read_text())
-        return (f"Training share: {cost['training_share']:.0%} of the workers' time went to training "
+        return (f"Training share: {cost['training_share']:.1%} of the workers' time went to training "
                 f"({cost['training_s']:.0f} s of training on {cost['workers']} worker{'s' * (cost['workers'] > 1)} "
                 f"in {cost['wall_s']:.0f} s after the classifier was ready; the rest started processes, traced, "
                 "saved and scored; the command's own start and this report's rendering come on top of that time).")

@@ -103,7 +103,7 @@ def execute(options: CompareOptions, runs: Sequence[Run]) -> list[pd.DataFrame]:
     cost = training_share(before, after, slots, time.perf_counter() - t0)
     io.write_json(options.run_root() / schema.STUDY_COST_FILE, cost)
     print(f"study: {cost['training_s']:.0f} s of training on {slots} worker{'s' * (slots > 1)} in "
-          f"{cost['wall_s']:.0f} s: {cost['training_share']:.0%} of the workers' time went to training", flush=True)
+          f"{cost['wall_s']:.0f} s: {cost['training_share']:.1%} of the workers' time went to training", flush=True)
     return after
 
 
