@@ -50,6 +50,9 @@ BASELINE_RUNS := results/runs/baseline
 BASELINE_RECIPES := gan:4000:16:64:0.999 wgan-gp:1000:16:64:-
 BASELINE_SEEDS := 0 1 2 3 4 5 6 7
 BASELINE_N := 10000
+# BASELINE_THREADS=1 trains with one TensorFlow thread, so two targets with disjoint recipes can share 2 cores
+# (the thread count is a speed knob, not part of the recipe: the gate compares draws, not bits).
+BASELINE_THREADS ?=
 baseline: $(STAMP)
 	@set -e; for recipe in $(BASELINE_RECIPES); do \
 	  set -- $$(echo "$$recipe" | tr : ' '); setting=$$1; steps=$$2; width=$$3; batch=$$4; ema=$$5; \
@@ -58,7 +61,8 @@ baseline: $(STAMP)
 	  for seed in $(BASELINE_SEEDS); do \
 	    echo "baseline: $$setting seed $$seed ($$steps steps, width $$width, batch $$batch, generator $$generator)"; \
 	    $(BIN)/wganbench train $$setting --steps $$steps --checkpoint-every $$steps --seed $$seed \
-	      --width $$width --batch-size $$batch $$train_ema --out-dir $(BASELINE_RUNS)/$$setting/s$$seed --quiet; \
+	      --width $$width --batch-size $$batch $$train_ema --out-dir $(BASELINE_RUNS)/$$setting/s$$seed --quiet \
+	      $(if $(BASELINE_THREADS),--threads $(BASELINE_THREADS)); \
 	  done; \
 	  $(BIN)/wganbench gate $(BASELINE_RUNS)/$$setting --update-baseline --n $(BASELINE_N) --seed 0 \
 	    --generator $$generator; \
