@@ -1,4 +1,4 @@
-"""A study's executors: the same scores in this process and on Dask workers (each run one process there),
+"""A study's executors: the same scores in this process and on Dask workers (a kept run process per worker),
 a killed worker survived, a second study that trains nothing, a progress line per point, and the GPU
 assignment (no GPU here).
 
@@ -119,6 +119,29 @@ def training_run(runs: Path) -> tuple[str, int] | None:
         if 0 < len(cmp.read_scores(cmp.run_dir(runs, *run) / cmp.SCORES_FILE)) < TINY["points"]:
             return run
     return None
+
+
+@pytest.mark.slow
+def test_a_workers_run_process_trains_its_runs_in_turn(studies, tmp_path):
+    """One kept child trains both runs, one after another, to the in-process scores bit for bit, and ends
+    when the study stops it."""
+    from studies.run import child
+
+    alone, _, _ = studies
+    options = executor._for_workers(cmp.CompareOptions(**{**TINY, "runs_dir": str(tmp_path)}), threads=1)
+    env = {name: os.environ.get(name) for name in executor.NANNY_ENV}
+    pids = []
+    try:
+        for run in RUNS:
+            child.run_in_child(*run, options, "", env)
+            pids.append(child._children[threading.get_ident()].process.pid)
+    finally:
+        assert child.stop_children() == 1
+    assert len(pids) == 2 and pids[0] == pids[1]
+    assert child.stop_children() == 0
+    for run, frame in scores(tmp_path).items():
+        pd.testing.assert_frame_equal(frame.drop(columns=TIMING), scores(alone)[run].drop(columns=TIMING),
+                                      check_exact=True)
 
 
 @pytest.mark.slow

@@ -1,18 +1,17 @@
 """Where a study's runs train: one after another in this process, or in parallel on Dask workers.
 
 A task is one run: :func:`studies.run.compare.compare_run` trains it to each target through the
-resumable trainer and scores it there, committing the checkpoint and then the scores.csv row at
-every point, all in one process and one training session (TensorFlow, the classifier and the
-reference statistics load once per run, and the GAN is built, traced and kept in memory across its
-points). Nothing is scheduled here beyond keeping a run per worker thread in flight in the study's
-order: Dask distributed places the tasks, retries them and replaces a worker that dies; a lost
-worker costs the work since its run's last point, and the retry resumes the run from there on
-another worker. A stopped study resumes every run where it stopped. The study's process prints a
-line per point as the rows land.
+resumable trainer and scores it there, committing the checkpoint and then the scores.csv row at every
+point, all in one training session (the GAN is built, traced and kept in memory across its points;
+TensorFlow, the classifier and the reference statistics load once per process). Nothing is scheduled
+here beyond keeping a run per worker thread in flight in the study's order: Dask distributed places the
+tasks, retries them and replaces a worker that dies; a lost worker costs the work since its run's last
+point, and the retry resumes the run from there on another worker. A stopped study resumes every run
+where it stopped. The study's process prints a line per point as the rows land.
 
-Scores do not depend on the executor: a run's numbers follow from its recipe (config.json records
-the TensorFlow threads) and op determinism. On a worker each run trains in a child process of its
-own (:func:`run_in_child` says why), so it trains exactly as a study in this process would
+Scores do not depend on the executor: a run's numbers follow from its recipe (config.json records the
+TensorFlow threads) and op determinism. On a worker the runs train one after another in a child process
+kept for the study (:mod:`studies.run.child` says why), exactly as a study in this process trains them
 (docs/DESIGN.md §6 Studies and budgets).
 """
 
@@ -20,13 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
-import pickle
-import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -38,18 +32,18 @@ import pandas as pd
 
 from studies import schema
 from studies.run import compare
+from studies.run.child import run_in_child, stop_children
 from studies.run.compare import CompareOptions
 from studies.run.devices import PinDevice, assign_devices, cores, default_threads, default_workers, gpus
 from studies.run.progress import Run, StudyProgress
 from wgan import checks, io, trainer
-from wgan.console import BANNER_SHOWN_ENV, configure_process
+from wgan.console import BANNER_SHOWN_ENV
 from wgan.errors import WganbenchError
 
 # What a Dask Nanny sets in its own process before it spawns a worker: BLAS threads capped at 1
 # (they move FID's round-off: scipy's sqrtm), malloc trimming and the hash seed. A segment's process
 # gets the study's values of these instead, as an in-process study would have them.
 NANNY_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_", "PYTHONHASHSEED")
-PR_SET_PDEATHSIG = 1
 # A scheduler that does not answer in this long is not one (a port held by an HTTP server never answers
 # Dask's handshake; Client's own timeout does not cover that wait).
 CLUSTER_TIMEOUT_S = 10.0
@@ -255,60 +249,23 @@ def _run_tasks(client: Any, options: CompareOptions, progress: StudyProgress, en
                                   key=f"{run[0]}-s{run[1]}-run-{uuid.uuid4().hex[:8]}")] = run
 
     top_up()
-    while futures:
-        time.sleep(POLL_S)
-        for future, run in list(futures.items()):
-            path = schema.run_dir(options.run_root(), *run) / schema.SCORES_FILE
-            if not future.done():
-                progress.record(run, schema.read_scores(path), final=False)
-                continue
-            del futures[future]
-            try:
-                frame = future.result()
-            except Exception as err:  # noqa: BLE001 — a run whose worker keeps dying fails alone
-                frame = schema.append_score(path, {
-                    schema.SETTING: run[0], schema.SEED: run[1], schema.STATUS: schema.STATUS_FAILED,
-                    schema.ERROR: f"{type(err).__name__}: {str(err).strip()[:200]}"})
-            progress.record(run, frame)
-        top_up()
-
-
-def run_in_child(setting: str, seed: int, options: CompareOptions, label: str,
-                 env: dict[str, str | None]) -> pd.DataFrame:
-    """Train and score the rest of one run in a child process of this worker; returns the run's rows.
-
-    Why a child: a Dask worker's event loop draws from Python's global ``random`` while a task runs,
-    and Keras seeds weight initializers from it, so models built in a worker thread are not
-    reproducible. The child runs nothing else, starts TensorFlow with the recipe's threads, gets the
-    study's values of :data:`NANNY_ENV` (``env``, None = unset), and dies with the worker: a killed
-    worker leaves no orphan writing the run while Dask retries it elsewhere.
-    """
-    child_env = {k: v for k, v in os.environ.items() if k not in env}
-    child_env.update({k: v for k, v in env.items() if v is not None})
-    child_env[BANNER_SHOWN_ENV] = "1"
-    payload = pickle.dumps((setting, seed, options, label, os.getpid()))
-    done = subprocess.run([sys.executable, "-m", "studies.run.executor"], input=payload, env=child_env, check=False)
-    if done.returncode:
-        raise WganbenchError(f"{setting} seed {seed}: the run's process exited with {done.returncode}")
-    return schema.read_scores(schema.run_dir(options.run_root(), setting, seed) / schema.SCORES_FILE)
-
-
-def _run_process() -> None:
-    """The child of :func:`run_in_child`: arguments pickled on stdin, the results in the run's scores.csv."""
-    configure_process()  # before the run's TensorFlow loads (a remote worker's env may lack the study's)
-    setting, seed, options, label, parent = pickle.loads(sys.stdin.buffer.read())
-    with contextlib.suppress(OSError, AttributeError):  # Linux: SIGKILL when the worker dies
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the worker died before prctl
-        sys.exit(1)
-    compare.compare_run(setting, seed, options, label=label)
-    # Everything the run keeps is written and closed by now (atomic files, closed event writers), so
-    # the process leaves without TensorFlow's teardown: under a busy CPU that wait, idle, held the
-    # worker 5-30 s after the run's last row (measured: docs/DESIGN.md §6).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-if __name__ == "__main__":
-    _run_process()
+    try:
+        while futures:
+            time.sleep(POLL_S)
+            for future, run in list(futures.items()):
+                path = schema.run_dir(options.run_root(), *run) / schema.SCORES_FILE
+                if not future.done():
+                    progress.record(run, schema.read_scores(path), final=False)
+                    continue
+                del futures[future]
+                try:
+                    frame = future.result()
+                except Exception as err:  # noqa: BLE001 — a run whose worker keeps dying fails alone
+                    frame = schema.append_score(path, {
+                        schema.SETTING: run[0], schema.SEED: run[1], schema.STATUS: schema.STATUS_FAILED,
+                        schema.ERROR: f"{type(err).__name__}: {str(err).strip()[:200]}"})
+                progress.record(run, frame)
+            top_up()
+    finally:  # the workers' run processes end with the study: a later study on this cluster starts its own
+        with contextlib.suppress(Exception):
+            client.run(stop_children)
