@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize as sps_optimize
 from scipy import stats as sps
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.power import TTestIndPower
 
 LEVEL, ALPHA = 0.95, 0.05
 ONE_SEED = "n/a (1 seed)"
@@ -201,20 +201,47 @@ def fisher(pvalues: Array) -> float:
     return float(sps.combine_pvalues(p, method="fisher").pvalue) if len(p) else math.nan
 
 
+def t_power(effect: float, n: float, alpha: float) -> float:
+    """Power of a two-sided two-sample t-test, n seeds each, at standardized ``effect``: statsmodels
+    ``TTestIndPower.power``'s noncentral-t formula, written out because past an effect of about 5 at 2 seeds
+    scipy's lower tail (``nct.cdf``) fails as NaN and statsmodels returns NaN. That tail (the statistic a
+    critical value below zero when its mean is far above) has shrunk under 1e-13 before then, so it counts as 0."""
+    df, nc = 2 * n - 2, effect * math.sqrt(n / 2)
+    critical = float(sps.t.isf(alpha / 2, df))
+    lower = float(sps.nct.cdf(-critical, df, nc))
+    return float(sps.nct.sf(critical, df, nc)) + (0.0 if math.isnan(lower) else lower)
+
+
+def _root(gap: Callable[[float], float], low: float) -> float:
+    """The root of an increasing ``gap`` above ``low``, by `scipy.optimize.brentq` on a doubling bracket:
+    statsmodels' ``solve_power`` searches a fixed range and, past it (effect sizes above 10 at 2 seeds and a
+    Bonferroni α; under 2 seeds for a large effect), returns its bound or NaN."""
+    high = 2 * low
+    while gap(high) < 0:
+        low, high = high, 2 * high
+    return float(sps_optimize.brentq(gap, low, high, xtol=1e-12, rtol=1e-12))
+
+
 def detectable(sd: float, n: int, alpha: float = ALPHA, power: float = 0.8) -> float:
     """The smallest difference of means a two-sided Welch-like t-test of n against n seeds detects with
-    ``power`` at ``alpha``, given the seed-to-seed ``sd`` (statsmodels ``TTestIndPower``)."""
+    ``power`` at ``alpha``, given the seed-to-seed ``sd`` (`t_power`, statsmodels' formula, inverted)."""
     if n < 2 or not sd > 0:
         return math.nan
-    return sd * float(TTestIndPower().solve_power(nobs1=n, alpha=alpha, power=power, ratio=1.0))
+    return sd * _root(lambda effect: t_power(effect, n, alpha) - power, 1e-6)
 
 
 def seeds_for(sd: float, difference: float, alpha: float = ALPHA, power: float = 0.8) -> int:
-    """Seeds per setting for a two-sided t-test to detect ``difference`` with ``power`` at ``alpha``."""
+    """Seeds per setting (at least 2) for a two-sided t-test to detect ``difference`` with ``power`` at ``alpha``."""
     if not sd > 0 or not difference > 0:
         raise ValueError(f"seeds_for needs sd > 0 and difference > 0, got sd={sd}, difference={difference}")
-    n = TTestIndPower().solve_power(effect_size=difference / sd, alpha=alpha, power=power, ratio=1.0)
-    return max(2, math.ceil(float(n)))
+
+    def gap(n: float) -> float:
+        return t_power(difference / sd, n, alpha) - power
+
+    if gap(2) >= 0:
+        return 2
+    n = math.ceil(_root(gap, 2.0))
+    return n - 1 if gap(n - 1) >= 0 else n  # the root found to round-off may sit a hair above a whole n
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ worked examples; our own code (bounded scales, the interaction) against SciPy wh
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -29,6 +30,7 @@ from studies.stats import (
     proportion_ci,
     seeds_for,
     spearman,
+    t_power,
     welch,
 )
 
@@ -134,11 +136,38 @@ def test_spearman_exact_p_and_the_changes() -> None:
 
 def test_power_is_statsmodels_and_inverts() -> None:
     d = detectable(0.2, 3)
-    assert d == pytest.approx(0.2 * TTestIndPower().solve_power(nobs1=3, alpha=0.05, power=0.8), rel=EPS)
+    # brentq stops within 1e-12 of the effect size; power's slope there is under 10, so power is 0.8 to 1e-11.
+    assert TTestIndPower().power(effect_size=d / 0.2, nobs1=3, alpha=0.05) == pytest.approx(0.8, abs=1e-11)
+    # statsmodels' own solver stops earlier (its answer moves at 1e-9 relative) but agrees.
+    assert d == pytest.approx(0.2 * TTestIndPower().solve_power(nobs1=3, alpha=0.05, power=0.8), rel=1e-8)
     n = seeds_for(0.2, 0.3)
     assert detectable(0.2, n) <= 0.3 < detectable(0.2, n - 1)
     with pytest.raises(ValueError, match="sd > 0"):
         seeds_for(0.0, 0.3)
+
+
+def test_t_power_is_statsmodels_where_it_is_finite() -> None:
+    compared = 0
+    for n, effect, alpha in itertools.product([2, 3, 5, 20], [0.1, 1.0, 3.0, 4.5], [0.05, 0.01 / 6]):
+        expected = TTestIndPower().power(effect_size=effect, nobs1=n, alpha=alpha)
+        if not math.isnan(expected):  # statsmodels' NaN comes at large noncentrality (here 4.5 at 20 seeds)
+            assert t_power(effect, n, alpha) == pytest.approx(expected, rel=EPS)
+            compared += 1
+    assert compared >= 28
+    assert math.isnan(TTestIndPower().power(effect_size=8.0, nobs1=2, alpha=0.01 / 6))  # why it is written out
+    assert 0.1 < t_power(8.0, 2, 0.01 / 6) < t_power(12.0, 2, 0.01 / 6) < 1
+
+
+def test_power_past_statsmodels_solver_range() -> None:
+    # Two seeds at a Bonferroni α need an effect size above 10 (solve_power's bound), and a spread of 0.006
+    # against a 1.25× ratio needs under 2 seeds (its NaN): the 4-run check's report crashed on the second.
+    alpha, power = 0.01 / 6, 0.8
+    d = detectable(1.0, 2, alpha, power)
+    assert d > 10 and TTestIndPower().power(effect_size=d, nobs1=2, alpha=alpha) == pytest.approx(power, abs=1e-11)
+    assert seeds_for(0.006, math.log(1.25), alpha, power) == 2
+    n = seeds_for(0.2, 0.05, alpha, power)
+    assert TTestIndPower().power(effect_size=0.25, nobs1=n, alpha=alpha) >= power
+    assert TTestIndPower().power(effect_size=0.25, nobs1=n - 1, alpha=alpha) < power
 
 
 def test_kaplan_meier_median_censored_and_not() -> None:
