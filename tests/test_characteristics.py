@@ -104,6 +104,12 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
     # A candidate lost (a tool killed while scoring it) trains again, in a child process of its own (--workers
     # 2), to the same scores as in the tool's process (op determinism: where a run trains moves no number).
     (tmp_path / "runs" / "gan" / "fresh" / "s4" / ch.RECORD_FILE).unlink()
+    # --no-train writes the five scored, saying the table is in progress, and trains none.
+    held = run_tool(*args, "--no-train")
+    assert held.returncode == 0 and "training 0" in held.stdout, held.stderr[-3000:]
+    partial = pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False)
+    assert partial.equals(rows.drop(index=1).reset_index(drop=True))
+    assert "In progress: 5 of its 6 planned candidates" in (tmp_path / operating.MD_FILE).read_text()
     parallel = run_tool(*args[:-4], "--workers", "2", *args[-2:])
     assert parallel.returncode == 0, parallel.stderr[-3000:]
     assert "5 already scored" in parallel.stdout and "training 1 with 2 worker(s)" in parallel.stdout

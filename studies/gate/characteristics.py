@@ -77,6 +77,8 @@ class CharacteristicsOptions:
     workers: int = option(1, "runs training at once, each in a child process of its own beyond 1")
     threads: int | None = option(None, "TensorFlow threads of each run (unset: TensorFlow's choice, as the "
                                  "baseline trained; with --workers N give at most cores ÷ N)")
+    no_train: bool = option(False, "train nothing: write the tables from the candidates already scored under "
+                            "--runs-dir, each entry saying how many of its planned candidates that is")
 
     def __post_init__(self) -> None:
         checks.positive_int("fresh", self.fresh)
@@ -224,12 +226,15 @@ def load_entries(options: CharacteristicsOptions) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Train and score every candidate not yet scored; returns every candidate's row."""
+def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]]
+            ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Train and score every candidate not yet scored (none with ``no_train``); returns every scored candidate's
+    row, and each entry's count of planned candidates."""
     runs = Path(options.runs_dir).expanduser() if options.runs_dir else default_runs_dir()
     everything = [p for key, entry in entries.items() for p in plans(key, entry, options)]
     records = {p.key: r for p in everything if (r := held_record(p, runs)) is not None}
-    pending = [p for p in everything if p.key not in records]
+    planned = {key: sum(p.entry == key for p in everything) for key in entries}
+    pending = [] if options.no_train else [p for p in everything if p.key not in records]
     print(f"characteristics: {len(everything)} candidates, {len(records)} already scored in {runs}; "
           f"training {len(pending)} with {options.workers} worker(s)", flush=True)
     started, done = time.monotonic(), 0
@@ -262,7 +267,10 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]])
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # the runs in flight finish and keep their records; no new one
                 raise
-    return [judge(plan, records[plan.key], entries[plan.entry]) for plan in everything]
+    if not records:
+        raise WganbenchError(f"no candidate is scored under {runs} yet: nothing to write (drop --no-train)")
+    rows = [judge(plan, records[plan.key], entries[plan.entry]) for plan in everything if plan.key in records]
+    return rows, planned
 
 
 def parser() -> argparse.ArgumentParser:
@@ -271,6 +279,10 @@ def parser() -> argparse.ArgumentParser:
     made = argparse.ArgumentParser(prog=operating.COMMAND, description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     for f in fields(CharacteristicsOptions):
+        if f.type == "bool":
+            made.add_argument("--" + f.name.replace("_", "-"), dest=f.name, action="store_true",
+                              default=argparse.SUPPRESS, help=f.metadata[HELP].replace("%", "%%"))
+            continue
         shown = "" if f.default is None else f" (default: {f.default})"
         made.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=argparse.SUPPRESS,
                           type=int if "int" in str(f.type) else str, help=(f.metadata[HELP] + shown).replace("%", "%%"))
@@ -285,11 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = CharacteristicsOptions(**vars(args))
         entries = load_entries(options)
-        rows = measure(options, entries)
+        rows, planned = measure(options, entries)
         folder = Path(options.output) if options.output else (Path(options.baseline) if options.baseline
                                                                else bl.baseline_path()).parent
         written = operating.write(folder, rows, entries, {FRESH: "fresh seeds (unchanged recipe)", **REGRESSIONS},
-                                  argv)
+                                  argv, planned)
     except (WganbenchError, OSError) as err:
         print(f"characteristics: error: {err}", file=sys.stderr)
         return 2

@@ -62,10 +62,16 @@ def _recipe(entry: dict[str, Any]) -> str:
     return ", ".join(f"{key} {recipe[key]}" for key in recipe if key != "setting")
 
 
+def _progress(scored: int, planned: int | None) -> str:
+    return "" if planned is None or scored >= planned else (
+        f" **In progress: {scored} of its {planned} planned candidates scored so far**; the rest are not trained yet.")
+
+
 def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[str, str], *, command: str,
-             cpu: str, date: str) -> str:
+             cpu: str, date: str, planned: dict[str, int] | None = None) -> str:
     """The table a user reads before trusting the gate: per entry, the false alarms and each regression's
-    detections, each with its exact interval. ``what`` names each kind (``fresh`` and the regressions)."""
+    detections, each with its exact interval. ``what`` names each kind (``fresh`` and the regressions);
+    ``planned``, each entry's planned candidates, where fewer may be scored yet."""
     lines = ["# The quality gate's operating characteristics", "",
              f"Measured {date} on {cpu} ({os.cpu_count()} logical cores) by `{command}`. Each candidate is trained "
              "as its row says, scored as `wganbench gate` scores one (the entry's samples, evaluation seed and "
@@ -80,7 +86,8 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
         idle = all(t.vacuous for t in thresholds(held["scores"]).values())
         lines += ["", f"## `{entry}`", "", f"Recipe: {_recipe(held)}; baseline seeds "
                   f"{_seeds(bl.baseline_seeds(held) or [])}. Limits: {_limits(held)}."
-                  + (" Every gated limit is vacuous: this entry flags only a diverged run." if idle else ""), "",
+                  + (" Every gated limit is vacuous: this entry flags only a diverged run." if idle else "")
+                  + _progress(int(group["total"].sum()), (planned or {}).get(entry)), "",
                   "| candidates | seeds | flagged | rate | exact 95% interval |", "|:--|:--|--:|--:|:--|"]
         for r in group.itertuples():
             lines.append(f"| {what[r.kind]} | {r.seeds} | {r.flagged} of {r.total} | {r.rate:.1%} | "
@@ -95,11 +102,12 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
 
 
 def write(folder: str | os.PathLike, rows: list[dict[str, Any]], entries: dict[str, dict[str, Any]],
-          what: dict[str, str], argv: Sequence[str]) -> list[Path]:
-    """Write ``characteristics.csv`` and ``characteristics.md`` into ``folder``, atomically; returns their paths."""
+          what: dict[str, str], argv: Sequence[str], planned: dict[str, int] | None = None) -> list[Path]:
+    """Write ``characteristics.csv`` and ``characteristics.md`` into ``folder``, atomically; returns their paths.
+    ``planned``: each entry's planned candidates, so a table of fewer says it is in progress."""
     frame = pd.DataFrame(rows)
     folder = Path(folder)
     csv = io.write_text(folder / CSV_FILE, frame.to_csv(index=False))
     text = markdown(frame, entries, what, command=" ".join([COMMAND, *map(shlex.quote, argv)]),
-                    cpu=bl.cpu_name(), date=datetime.date.today().isoformat())
+                    cpu=bl.cpu_name(), date=datetime.date.today().isoformat(), planned=planned)
     return [csv, io.write_text(folder / MD_FILE, text)]
