@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+import threadpoolctl
 
 from wgan import rundir, versions
 from wgan.console import quiet_tensorflow
@@ -175,7 +176,11 @@ def _restore(manager: tf.train.CheckpointManager) -> None:
 
 
 def set_threads(threads: int) -> None:
-    """Pin TensorFlow's thread pools; refused once TensorFlow has started with other sizes."""
+    """Pin TensorFlow's thread pools, and NumPy's BLAS to as many threads; refused once TensorFlow has started
+    with other sizes. The BLAS limit matters where runs share cores: OpenBLAS starts one thread per core, and
+    beside another run's training they spin on each other (FID's 576-wide ``eigh`` took 0.07 s at one thread and
+    up to 4.7 s at two, on 2 cores with two runs training: docs/DESIGN.md §6)."""
+    threadpoolctl.threadpool_limits(threads, user_api="blas")
     config = tf.config.threading
     if (config.get_intra_op_parallelism_threads(), config.get_inter_op_parallelism_threads()) == (threads,) * 2:
         return

@@ -41,8 +41,9 @@ from wgan.console import BANNER_SHOWN_ENV
 from wgan.errors import WganbenchError
 
 # What a Dask Nanny sets in its own process before it spawns a worker: BLAS threads capped at 1
-# (they move FID's round-off: scipy's sqrtm), malloc trimming and the hash seed. A segment's process
-# gets the study's values of these instead, as an in-process study would have them.
+# (they move FID's round-off in its eigh), malloc trimming and the hash seed. A run's process
+# gets the study's values of these instead, as an in-process study would have them; its BLAS threads are then
+# the run's threads (wgan.trainer.set_threads), as in an in-process study with --threads.
 NANNY_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_", "PYTHONHASHSEED")
 # A scheduler that does not answer in this long is not one (a port held by an HTTP server never answers
 # Dask's handshake; Client's own timeout does not cover that wait).
