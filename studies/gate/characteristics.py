@@ -1,24 +1,18 @@
 """`python -m studies.gate.characteristics`: how often the gate fails a good run, and how often it catches a bad one.
 
-For each baseline entry (``results/baseline/quality.json``, or ``--setting`` one of them), this trains ``--fresh``
-seeds of the entry's exact recipe (its setting, steps, width, batch, precision, XLA, EMA decay, data set; seeds
-from one past the entry's largest upward, so none is a baseline seed) and ``--regression-seeds`` seeds of each
-known regression (`REGRESSIONS`: a quarter of the steps, the critic's learning rate × 10, a generator without
-BatchNorm, training on digits 0–6 only; the same seeds as the first fresh ones). Each candidate is scored as
-`wganbench gate` scores one (`studies.gate.candidate.score`: the entry's samples, evaluation seed and generator
-file) and judged by the gate's own limits (`studies.gate.limits.compare_scores` on the entry's scores). The
-gate's recipe-equality check is bypassed on purpose, since each regression changes the recipe; a fresh seed is
-checked to be the entry's recipe, so a bug here cannot pass off another recipe as fresh.
+For each baseline entry (``--setting`` one of them), this trains ``--fresh`` seeds of the entry's exact recipe
+(seeds from one past the entry's largest, so none is a baseline seed) and ``--regression-seeds`` seeds of each
+known regression (`REGRESSIONS`, on the first fresh seeds). Each candidate is scored as `wganbench gate` scores one
+(`studies.gate.candidate.score`) and judged by the gate's own limits (`studies.gate.limits.compare_scores`). The
+recipe-equality check is bypassed on purpose, since each regression changes the recipe; a fresh seed is checked to
+be the entry's recipe, so a bug here cannot pass off another recipe as fresh.
 
 Written beside the baseline (``--output``): ``characteristics.csv``, one row per candidate, and
-``characteristics.md``: per entry, the false alarms over the fresh seeds and each regression's detections, each
-with its exact (Clopper–Pearson) 95% interval (`studies.gate.operating`).
-
-Each run trains under ``--runs-dir`` (outside the repository) and its scores are written atomically into its run
-directory, so a rerun skips every candidate already trained and scored, and a killed tool loses at most the runs
-in progress. The runs train one after another in this process (``--workers 1``, the default, as the baseline's
-runs trained), or in ``--workers`` child processes, one run each: the study executor (`studies.run.executor`)
-cannot be used here, since the layer contract keeps the gate apart from the study runner.
+``characteristics.md``: per entry, the false alarms and each regression's detections with exact (Clopper–Pearson)
+95% intervals (`studies.gate.operating`). Runs train under ``--runs-dir`` (outside the repository), each one's
+scores written into it atomically: a rerun trains only what is missing, and ``--no-train`` writes the tables from
+what is scored so far. Runs train in this process (``--workers 1``) or in ``--workers`` child processes, one run
+each (the study executor is out of reach: the layer contract keeps the gate apart from the study runner).
 """
 
 from __future__ import annotations
