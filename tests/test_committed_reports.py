@@ -19,7 +19,7 @@ from studies.schema import SETTING
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 # The committed studies (results/main/ and the like are git-ignored outputs of `make report`).
 STUDIES = [RESULTS / name for name in ("default-study", "default-study-5seeds", "default-study-xeon",
-                                          "default-study-200s", "study-w64", "study-stacked")]
+                                          "default-study-200s", "default-study-zen4", "study-w64", "study-stacked")]
 ALPHA = 0.05
 
 
