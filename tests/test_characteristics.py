@@ -1,7 +1,7 @@
 """`python -m studies.gate.characteristics`: the candidates it plans, and end to end on a tiny baseline entry
 (4 steps, width 8, batch 16, 1,000 samples: KID's subset size): one CSV row per candidate, no baseline seed
-reused, the md's exact intervals scipy's, a rerun that trains nothing, and a lost run trained again in a child
-process to the same scores."""
+reused, the md's exact intervals scipy's, a rerun that trains nothing, a lost run trained again in a child
+process to the same scores, and a later session with no runs of its own continuing from the committed records."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from scipy import stats
 
 from studies.gate import baseline as bl
 from studies.gate import characteristics as ch
-from studies.gate import operating
+from studies.gate import operating, records
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = {"setting": "gan", "dataset": "mnist", "steps": 4, "width": 8, "batch_size": 16, "mixed_precision": None,
@@ -91,19 +91,22 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
         ci = stats.binomtest(flagged, total).proportion_ci(confidence_level=0.95, method="exact")
         assert f"| {flagged} of {total} | {flagged / total:.1%} | {ci.low:.1%}–{ci.high:.1%} |" in md, (kind, md)
 
-    records = sorted((tmp_path / "runs").rglob(ch.RECORD_FILE))
-    assert len(records) == 6
-    before = {p: p.stat().st_mtime_ns for p in records}
+    run_records = sorted((tmp_path / "runs").rglob(records.RECORD_FILE))
+    assert len(run_records) == 6
+    before = {p: p.stat().st_mtime_ns for p in run_records}
     again = run_tool(*args)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "6 candidates, 6 already scored" in again.stdout and "training 0" in again.stdout
     assert "characteristics: [" not in again.stdout
-    assert {p: p.stat().st_mtime_ns for p in records} == before
+    assert {p: p.stat().st_mtime_ns for p in run_records} == before
     assert pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False).equals(rows)
 
     # A candidate lost (a tool killed while scoring it) trains again, in a child process of its own (--workers
     # 2), to the same scores as in the tool's process (op determinism: where a run trains moves no number).
-    (tmp_path / "runs" / "gan" / "fresh" / "s4" / ch.RECORD_FILE).unlink()
+    (tmp_path / "runs" / "gan" / "fresh" / "s4" / records.RECORD_FILE).unlink()
+    kept = json.loads((tmp_path / records.RECORDS_FILE).read_text())
+    assert [r["plan"]["seed"] for r in kept] == list(rows["seed"]) and {r["cpu"] for r in kept} == {bl.cpu_name()}
+    (tmp_path / records.RECORDS_FILE).write_text(json.dumps([r for r in kept if r["plan"]["seed"] != 4]))
     # --no-train writes the five scored, saying the table is in progress, and trains none.
     held = run_tool(*args, "--no-train")
     assert held.returncode == 0 and "training 0" in held.stdout, held.stderr[-3000:]
@@ -114,3 +117,10 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
     assert parallel.returncode == 0, parallel.stderr[-3000:]
     assert "5 already scored" in parallel.stdout and "training 1 with 2 worker(s)" in parallel.stdout
     assert pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False).equals(rows)
+
+    # A later session on another machine: no runs of its own, the committed records hold every candidate.
+    elsewhere = run_tool(*args[:-1], str(tmp_path / "other-runs"))
+    assert elsewhere.returncode == 0, elsewhere.stderr[-3000:]
+    assert "6 already scored" in elsewhere.stdout and "training 0" in elsewhere.stdout
+    assert pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False).equals(rows)
+    assert not (tmp_path / "other-runs").exists()

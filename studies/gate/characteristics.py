@@ -9,10 +9,11 @@ be the entry's recipe, so a bug here cannot pass off another recipe as fresh.
 
 Written beside the baseline (``--output``): ``characteristics.csv``, one row per candidate, and
 ``characteristics.md``: per entry, the false alarms and each regression's detections with exact (Clopper–Pearson)
-95% intervals (`studies.gate.operating`). Runs train under ``--runs-dir`` (outside the repository), each one's
-scores written into it atomically: a rerun trains only what is missing, and ``--no-train`` writes the tables from
-what is scored so far. Runs train in this process (``--workers 1``) or in ``--workers`` child processes, one run
-each (the study executor is out of reach: the layer contract keeps the gate apart from the study runner).
+95% intervals (`studies.gate.operating`), and every candidate's record (`studies.gate.records`), so the measurement
+grows across sessions and machines. Runs train under ``--runs-dir`` (outside the repository); a rerun trains only
+what is not scored yet, and ``--no-train`` writes the tables from what is. Runs train in this process
+(``--workers 1``) or in ``--workers`` child processes, one run each (the study executor is out of reach: the layer
+contract keeps the gate apart from the study runner).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from studies.gate import baseline as bl
-from studies.gate import operating
+from studies.gate import operating, records
 from studies.gate.candidate import SEED, TRAIN_KEYS, read_candidate, score
 from studies.gate.gate import environment_differences, recipe_differences
 from studies.gate.limits import VERDICT_FAIL, compare_scores, passed, thresholds
@@ -42,7 +43,6 @@ from wgan.options import HELP, option
 from wgan.settings import FIXED, Setting, get_setting, with_fields
 from wgan.train_options import SETTING
 
-RECORD_FILE = "characteristics.json"  # in each run directory: what it was trained for, and its scores
 FRESH = "fresh"
 DIVERGED = "diverged"
 REGRESSIONS = {  # name: what it breaks
@@ -146,16 +146,6 @@ def plans(key: str, entry: dict[str, Any], options: CharacteristicsOptions) -> l
     return out
 
 
-def held_record(plan: Plan, runs: Path) -> dict[str, Any] | None:
-    """The record of a candidate already trained and scored for exactly ``plan``; None otherwise."""
-    path = plan.run_dir(runs) / RECORD_FILE
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and record.get("plan") == plan.as_json() else None
-
-
 def run_plan(plan: Plan, runs: Path, threads: int | None = None) -> dict[str, Any]:
     """Train ``plan``'s run from its start (what a killed tool left there is started over), score it as the gate
     does and write its record; a diverged run is recorded as such (the gate refuses one: exit 2). ``threads``
@@ -164,20 +154,20 @@ def run_plan(plan: Plan, runs: Path, threads: int | None = None) -> dict[str, An
 
     out = plan.run_dir(runs)
     started = time.monotonic()
-    record: dict[str, Any] = {"plan": plan.as_json(), "threads": threads}
+    record: dict[str, Any] = {"plan": plan.as_json(), "threads": threads, "cpu": bl.cpu_name()}
     try:
         summary = trainer.train(plan.setting, seed=plan.seed, out_dir=str(out), force=True, threads=threads,
                                 **plan.train)
     except trainer.TrainingDiverged as err:
         record.update(diverged=str(err), steps=None, seconds=time.monotonic() - started)
-        io.write_json(out / RECORD_FILE, record)
+        io.write_json(out / records.RECORD_FILE, record)
         return record
     candidate = read_candidate(out).with_evaluation(plan.n, plan.eval_seed, plan.generator)
     record.update(steps=summary[rundir.SUMMARY_STEPS], train_seconds=summary[rundir.SUMMARY_WALL_SECONDS],
                   recipe={k: v for k, v in candidate.recipe.items() if k != SEED},
                   scores=score(candidate, n=plan.n, eval_seed=plan.eval_seed))
     record["seconds"] = time.monotonic() - started  # training, saving and scoring
-    io.write_json(out / RECORD_FILE, record)
+    io.write_json(out / records.RECORD_FILE, record)
     return record
 
 
@@ -188,7 +178,8 @@ def _run_in_child(plan: Plan, runs: Path, threads: int | None) -> dict[str, Any]
 
 def judge(plan: Plan, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """The CSV row of one candidate: its gated values and the gate's verdict on them."""
-    row: dict[str, Any] = {"setting": plan.entry, "kind": plan.kind, "seed": plan.seed, "steps": record["steps"]}
+    row: dict[str, Any] = {"setting": plan.entry, "kind": plan.kind, "seed": plan.seed, "steps": record["steps"],
+                           "cpu": record.get("cpu", "unrecorded")}
     dataset = entry["recipe"].get("dataset", MNIST)
     gated = list(thresholds(entry["scores"], dataset=dataset))
     if DIVERGED in record:
@@ -220,22 +211,25 @@ def load_entries(options: CharacteristicsOptions) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]]
-            ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Train and score every candidate not yet scored (none with ``no_train``); returns every scored candidate's
-    row, and each entry's count of planned candidates."""
+def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]], folder: Path
+            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
+    """Train and score every candidate that neither the runs nor ``folder``'s committed records hold (none with
+    ``no_train``); returns every scored candidate's row, every record (the committed ones of other plans or
+    entries too) and each entry's count of planned candidates."""
     runs = Path(options.runs_dir).expanduser() if options.runs_dir else default_runs_dir()
     everything = [p for key, entry in entries.items() for p in plans(key, entry, options)]
-    records = {p.key: r for p in everything if (r := held_record(p, runs)) is not None}
+    kept = records.committed(folder)
+    held = {p.key: r for p in everything
+            if (r := records.run_record(p.run_dir(runs), p.as_json()) or kept.get(records.plan_key(p.as_json())))}
     planned = {key: sum(p.entry == key for p in everything) for key in entries}
-    pending = [] if options.no_train else [p for p in everything if p.key not in records]
-    print(f"characteristics: {len(everything)} candidates, {len(records)} already scored in {runs}; "
-          f"training {len(pending)} with {options.workers} worker(s)", flush=True)
+    pending = [] if options.no_train else [p for p in everything if p.key not in held]
+    print(f"characteristics: {len(everything)} candidates, {len(held)} already scored (in {runs} or "
+          f"{folder / records.RECORDS_FILE}); training {len(pending)} with {options.workers} worker(s)", flush=True)
     started, done = time.monotonic(), 0
 
     def finished(plan: Plan, record: dict[str, Any]) -> None:
         nonlocal done
-        records[plan.key], done = record, done + 1
+        held[plan.key], done = record, done + 1
         left = (time.monotonic() - started) / done * (len(pending) - done)
         row = judge(plan, record, entries[plan.entry])
         values = ", ".join(f"{k} {row[k]:.4g}" for k in thresholds(entries[plan.entry]["scores"]))
@@ -261,10 +255,11 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]]
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # the runs in flight finish and keep their records; no new one
                 raise
-    if not records:
+    if not held:
         raise WganbenchError(f"no candidate is scored under {runs} yet: nothing to write (drop --no-train)")
-    rows = [judge(plan, records[plan.key], entries[plan.entry]) for plan in everything if plan.key in records]
-    return rows, planned
+    scored = [plan for plan in everything if plan.key in held]
+    kept.update((records.plan_key(plan.as_json()), held[plan.key]) for plan in scored)
+    return [judge(plan, held[plan.key], entries[plan.entry]) for plan in scored], list(kept.values()), planned
 
 
 def parser() -> argparse.ArgumentParser:
@@ -291,11 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = CharacteristicsOptions(**vars(args))
         entries = load_entries(options)
-        rows, planned = measure(options, entries)
         folder = Path(options.output) if options.output else (Path(options.baseline) if options.baseline
                                                                else bl.baseline_path()).parent
+        rows, kept, planned = measure(options, entries, folder)
         written = operating.write(folder, rows, entries, {FRESH: "fresh seeds (unchanged recipe)", **REGRESSIONS},
                                   argv, planned)
+        written.append(io.write_json(folder / records.RECORDS_FILE, kept))
     except (WganbenchError, OSError) as err:
         print(f"characteristics: error: {err}", file=sys.stderr)
         return 2

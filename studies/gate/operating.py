@@ -73,7 +73,8 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
     detections, each with its exact interval. ``what`` names each kind (``fresh`` and the regressions);
     ``planned``, each entry's planned candidates, where fewer may be scored yet."""
     lines = ["# The quality gate's operating characteristics", "",
-             f"Measured {date} on {cpu} ({os.cpu_count()} logical cores) by `{command}`. Each candidate is trained "
+             f"Written {date} by `{command}`; the candidates trained on {cpu} (each row's `cpu` says which, each "
+             "run with the threads and cores of its own session). Each candidate is trained "
              "as its row says, scored as `wganbench gate` scores one (the entry's samples, evaluation seed and "
              "generator file) and judged by the gate's limits; it is flagged when the gate fails it (exit 1) or "
              "refuses it as diverged (exit 2). The gate states: with "
@@ -109,5 +110,6 @@ def write(folder: str | os.PathLike, rows: list[dict[str, Any]], entries: dict[s
     folder = Path(folder)
     csv = io.write_text(folder / CSV_FILE, frame.to_csv(index=False))
     text = markdown(frame, entries, what, command=" ".join([COMMAND, *map(shlex.quote, argv)]),
-                    cpu=bl.cpu_name(), date=datetime.date.today().isoformat(), planned=planned)
+                    cpu=" and ".join(dict.fromkeys(frame["cpu"])), date=datetime.date.today().isoformat(),
+                    planned=planned)
     return [csv, io.write_text(folder / MD_FILE, text)]
