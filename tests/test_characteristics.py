@@ -124,3 +124,13 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
     assert "6 already scored" in elsewhere.stdout and "training 0" in elsewhere.stdout
     assert pd.read_csv(tmp_path / operating.CSV_FILE, keep_default_na=False).equals(rows)
     assert not (tmp_path / "other-runs").exists()
+
+
+def test_an_entry_with_no_candidate_scored_says_so() -> None:
+    entries = {key: tiny_entry("h") for key in ("gan", "wgan")}
+    rows = pd.DataFrame([{"setting": "gan", "kind": "fresh", "seed": s, "verdict": "pass"} for s in (3, 4)])
+    md = operating.markdown(rows, entries, {"fresh": "fresh seeds"}, command="c", cpu="x", date="d",
+                            planned={"gan": 6, "wgan": 6})
+    assert "In progress: 2 of its 6 planned candidates" in md
+    assert md.index("## `gan`") < md.index("## `wgan`")
+    assert "none of its 6 planned candidates is scored" in md.split("## `wgan`")[1]

@@ -99,6 +99,9 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
             lines += ["", f"False alarms: {r.flagged} of {r.total} fresh seeds, {r.low:.1%}–{r.high:.1%}: "
                       f"{verdict}" + (f" (at least 20 fresh seeds are needed to say much of a {FALSE_ALARM:.0%} "
                                       "rate)" if r.total < 20 else "") + "."]
+    for entry in [key for key in (planned or {}) if key not in set(table["setting"])]:
+        lines += ["", f"## `{entry}`", "", f"Recipe: {_recipe(entries[entry])}. **Not measured yet: none of its "
+                  f"{planned[entry]} planned candidates is scored.**"]
     return "\n".join(lines) + "\n"
 
 
