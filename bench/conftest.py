@@ -112,12 +112,12 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 
     from wgan import ONEDNN_ENV
 
-    model, flags = cpuinfo()
+    cpu = cpuinfo()
     machine_info.update({
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
-        "cpu_model": model,
-        "cpu_flags": {flag: flag in flags for flag in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
+        "cpu_model": cpu.label,
+        "cpu_flags": {flag: flag in cpu.flags for flag in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
                                                        "amx_tile")},
         # wganbench turns TensorFlow's oneDNN kernels on (wgan/__init__.py); "0" means Eigen's.
         "tf_enable_onednn_opts": os.environ.get(ONEDNN_ENV),

@@ -113,7 +113,7 @@ def native_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX): only then is plain bfloat16 timed."""
     from wgan.machine import cpuinfo
 
-    return bool({"avx512_bf16", "amx_bf16"} & cpuinfo()[1])
+    return bool({"avx512_bf16", "amx_bf16"} & cpuinfo().flags)
 
 
 def test_bfloat16_paired(benchmark, bench_scale, train_steps) -> None:
@@ -132,7 +132,7 @@ def test_bfloat16_paired(benchmark, bench_scale, train_steps) -> None:
                                           reference=partial(float32_step, float32_images))
     assert logs and all(math.isfinite(v) for v in logs.values()), logs
     benchmark.extra_info.update(setting=NOTEBOOK_SETTING, batch=batch, variant="bfloat16 vs float32",
-                                cpu_model=cpuinfo()[0])
+                                cpu_model=cpuinfo().label)
     times = round_times(benchmark)
     if times:
         benchmark.extra_info["speedup_paired"] = statistics.median(reference_times) / statistics.median(times)
@@ -184,4 +184,4 @@ def test_op_determinism_paired(benchmark, bench_scale) -> None:
     benchmark.pedantic(pair, rounds=max(1, min(3, bench_scale.min_rounds)), iterations=1, warmup_rounds=0)
     assert ratios and all(r > 0 for r in ratios)
     benchmark.extra_info.update(setting=NOTEBOOK_SETTING, batch=batch, variant="op determinism on vs off",
-                                determinism_cost=statistics.median(ratios), cpu_model=cpuinfo()[0])
+                                determinism_cost=statistics.median(ratios), cpu_model=cpuinfo().label)

@@ -9,21 +9,26 @@ from typing import NamedTuple
 class Cpu(NamedTuple):
     model: str          # the first CPU's model name, else what `platform` knows
     flags: frozenset[str]  # its feature flags (avx2, avx512f, ...); empty where /proc/cpuinfo is not
+    family: str = ""    # "family 25, model 17": tells apart CPUs whose model name is the same ("AMD EPYC")
+
+    @property
+    def label(self) -> str:
+        """The model name with its family and model numbers where known: what a measurement records."""
+        return f"{self.model} ({self.family})" if self.family else self.model
 
 
 def cpuinfo() -> Cpu:
-    """The first CPU's model name and flags from /proc/cpuinfo (Linux), else `platform`'s name and no flags."""
-    flags: frozenset[str] = frozenset()
-    model = None
+    """The first CPU's model name, flags, family and model numbers from /proc/cpuinfo (Linux), else `platform`'s
+    name and no flags."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "flags" and not flags:
-                    flags = frozenset(value.split())
-                elif key == "model name" and model is None:
-                    model = value.strip()
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return Cpu(model or platform.processor() or platform.machine(), flags)
+    numbers = ("cpu family", "model")
+    family = ", ".join(f"{k.split()[-1]} {fields[k]}" for k in numbers) if all(k in fields for k in numbers) else ""
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    return Cpu(model, frozenset(fields.get("flags", "").split()), family)
