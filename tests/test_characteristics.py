@@ -128,9 +128,11 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
 
 def test_an_entry_with_no_candidate_scored_says_so() -> None:
     entries = {key: tiny_entry("h") for key in ("gan", "wgan")}
-    rows = pd.DataFrame([{"setting": "gan", "kind": "fresh", "seed": s, "verdict": "pass"} for s in (3, 4)])
+    rows = pd.DataFrame([{"setting": "gan", "kind": "fresh", "seed": s, "verdict": "pass", "fid": fid,
+                          "kl_uniform": kl} for s, fid, kl in ((3, 310.0, 0.55), (4, 305.5, 0.65))])
     md = operating.markdown(rows, entries, {"fresh": "fresh seeds"}, command="c", cpu="x", date="d",
                             planned={"gan": 6, "wgan": 6})
     assert "In progress: 2 of its 6 planned candidates" in md
     assert md.index("## `gan`") < md.index("## `wgan`")
     assert "none of its 6 planned candidates is scored" in md.split("## `wgan`")[1]
+    assert "| 0 of 2 | 0.0% |" in md and "| fid 305.5–310; kl_uniform 0.55–0.65 |" in md  # each gated value's range

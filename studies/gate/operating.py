@@ -62,6 +62,13 @@ def _recipe(entry: dict[str, Any]) -> str:
     return ", ".join(f"{key} {recipe[key]}" for key in recipe if key != "setting")
 
 
+def _ranges(rows: pd.DataFrame, entry: str, kind: str, gated: Sequence[str]) -> str:
+    """Each gated value's lowest and highest over one kind of candidate (what a pass or a fail was made of)."""
+    mine = rows[(rows["setting"] == entry) & (rows["kind"] == kind)]
+    values = {key: mine[key].dropna() for key in gated if key in mine}
+    return "; ".join(f"{key} {v.min():.4g}–{v.max():.4g}" for key, v in values.items() if len(v)) or "—"
+
+
 def _progress(scored: int, planned: int | None) -> str:
     return "" if planned is None or scored >= planned else (
         f" **In progress: {scored} of its {planned} planned candidates scored so far**; the rest are not trained yet.")
@@ -89,10 +96,11 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
                   f"{_seeds(bl.baseline_seeds(held) or [])}. Limits: {_limits(held)}."
                   + (" Every gated limit is vacuous: this entry flags only a diverged run." if idle else "")
                   + _progress(int(group["total"].sum()), (planned or {}).get(entry)), "",
-                  "| candidates | seeds | flagged | rate | exact 95% interval |", "|:--|:--|--:|--:|:--|"]
+                  "| candidates | seeds | flagged | rate | exact 95% interval | gated values, lowest–highest |",
+                  "|:--|:--|--:|--:|:--|:--|"]
         for r in group.itertuples():
             lines.append(f"| {what[r.kind]} | {r.seeds} | {r.flagged} of {r.total} | {r.rate:.1%} | "
-                         f"{r.low:.1%}–{r.high:.1%} |")
+                         f"{r.low:.1%}–{r.high:.1%} | {_ranges(rows, entry, r.kind, thresholds(held['scores']))} |")
         fresh = group[group["kind"] == "fresh"]
         for r in fresh.itertuples():
             verdict = ("consistent with" if r.low <= FALSE_ALARM else "above") + f" the stated {FALSE_ALARM:.0%}"
