@@ -17,6 +17,7 @@ from scipy import stats
 from studies.gate import baseline as bl
 from studies.gate import characteristics as ch
 from studies.gate import operating, records
+from wgan.machine import cpuinfo
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = {"setting": "gan", "dataset": "mnist", "steps": 4, "width": 8, "batch_size": 16, "mixed_precision": None,
@@ -85,7 +86,7 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
     assert changed["digits-0-6"] == "digits None→[0, 1, 2, 3, 4, 5, 6]"
 
     md = (tmp_path / operating.MD_FILE).read_text()
-    assert "## `gan`" in md and bl.cpu_name() in md
+    assert "## `gan`" in md and cpuinfo().label in md
     for kind, group in rows.groupby("kind"):
         flagged, total = int((group["verdict"] != "pass").sum()), len(group)
         ci = stats.binomtest(flagged, total).proportion_ci(confidence_level=0.95, method="exact")
@@ -105,7 +106,7 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
     # 2), to the same scores as in the tool's process (op determinism: where a run trains moves no number).
     (tmp_path / "runs" / "gan" / "fresh" / "s4" / records.RECORD_FILE).unlink()
     kept = json.loads((tmp_path / records.RECORDS_FILE).read_text())
-    assert [r["plan"]["seed"] for r in kept] == list(rows["seed"]) and {r["cpu"] for r in kept} == {bl.cpu_name()}
+    assert [r["plan"]["seed"] for r in kept] == list(rows["seed"]) and {r["cpu"] for r in kept} == {cpuinfo().label}
     (tmp_path / records.RECORDS_FILE).write_text(json.dumps([r for r in kept if r["plan"]["seed"] != 4]))
     # --no-train writes the five scored, saying the table is in progress, and trains none.
     held = run_tool(*args, "--no-train")

@@ -39,6 +39,7 @@ from wgan import checks, io, rundir
 from wgan.console import configure_process
 from wgan.data import MNIST
 from wgan.errors import WganbenchError
+from wgan.machine import cpuinfo
 from wgan.options import HELP, option
 from wgan.settings import FIXED, Setting, get_setting, with_fields
 from wgan.train_options import SETTING
@@ -154,7 +155,7 @@ def run_plan(plan: Plan, runs: Path, threads: int | None = None) -> dict[str, An
 
     out = plan.run_dir(runs)
     started = time.monotonic()
-    record: dict[str, Any] = {"plan": plan.as_json(), "threads": threads, "cpu": bl.cpu_name()}
+    record: dict[str, Any] = {"plan": plan.as_json(), "threads": threads, "cpu": cpuinfo().label}
     try:
         summary = trainer.train(plan.setting, seed=plan.seed, out_dir=str(out), force=True, threads=threads,
                                 **plan.train)
