@@ -67,8 +67,8 @@ def test_end_to_end_on_a_tiny_entry_and_a_rerun_trains_nothing(tmp_path: Path) -
     baseline = tmp_path / "quality.json"
     baseline.write_text(json.dumps({"format": bl.FORMAT, "settings": {
         "gan": tiny_entry(bl.current_classifier_hash(), bl.environment())}}))
-    args = ["--baseline", str(baseline), "--fresh", "2", "--regression-seeds", "1", "--workers", "1",
-            "--runs-dir", str(tmp_path / "runs")]
+    args = ["--baseline", str(baseline), "--fresh", "2", "--regression-seeds", "1", "--threads", "1", "--workers", "1",
+            "--runs-dir", str(tmp_path / "runs")]  # --threads in the tool's own process: set before TensorFlow starts
     done = run_tool(*args)
     assert done.returncode == 0, done.stderr[-3000:]
     progress = [line for line in done.stdout.splitlines() if line.startswith("characteristics: [")]

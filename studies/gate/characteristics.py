@@ -238,10 +238,6 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]],
               f"({values}) in {record['seconds']:.0f} s; about {left / 60:.0f} min left", flush=True)
 
     if options.workers == 1:
-        if options.threads is not None and pending:
-            from wgan.trainer import set_threads
-
-            set_threads(options.threads)  # before this process's first run starts TensorFlow's pools
         for plan in pending:
             finished(plan, run_plan(plan, runs, options.threads))
     else:
@@ -286,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_process()
     try:
         options = CharacteristicsOptions(**vars(args))
+        if options.workers == 1 and options.threads is not None:
+            from wgan.trainer import set_threads
+
+            set_threads(options.threads)  # before the entries' environment check starts TensorFlow's pools
         entries = load_entries(options)
         folder = Path(options.output) if options.output else (Path(options.baseline) if options.baseline
                                                                else bl.baseline_path()).parent

@@ -80,8 +80,8 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
     detections, each with its exact interval. ``what`` names each kind (``fresh`` and the regressions);
     ``planned``, each entry's planned candidates, where fewer may be scored yet."""
     lines = ["# The quality gate's operating characteristics", "",
-             f"Written {date} by `{command}`; the candidates trained on {cpu} (each row's `cpu` says which, each "
-             "run with the threads and cores of its own session). Each candidate is trained "
+             f"Written {date} by `{command}`. The CPUs that trained the candidates (each row's `cpu` names its own): "
+             f"{cpu}. Each candidate is trained "
              "as its row says, scored as `wganbench gate` scores one (the entry's samples, evaluation seed and "
              "generator file) and judged by the gate's limits; it is flagged when the gate fails it (exit 1) or "
              "refuses it as diverged (exit 2). The gate states: with "
