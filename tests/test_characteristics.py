@@ -137,3 +137,20 @@ def test_an_entry_with_no_candidate_scored_says_so() -> None:
     assert md.index("## `gan`") < md.index("## `wgan`")
     assert "none of its 6 planned candidates is scored" in md.split("## `wgan`")[1]
     assert "| 0 of 2 | 0.0% |" in md and "| fid 305.5–310; kl_uniform 0.55–0.65 |" in md  # each gated value's range
+
+
+def test_measuring_one_entry_keeps_every_entrys_rows_and_records(tmp_path: Path) -> None:
+    """`--setting` chooses what trains; the tables still hold every entry's scored candidates (at the default
+    counts, whatever --fresh says for the measured one), and no committed record is dropped."""
+    entries = {"gan": tiny_entry("h"), "wgan": {**tiny_entry("h"), "recipe": {**RECIPE, "setting": "wgan"}}}
+    defaults = ch.CharacteristicsOptions()
+    scores = {"fid": 310.0, "kl_uniform": 0.6, "is_mean": 2.0}
+    held = [{"plan": p.as_json(), "recipe": dict(entries[p.entry]["recipe"]), "steps": 4,
+             "scores": scores, "cpu": "x"} for key in entries for p in ch.plans(key, entries[key], defaults)
+            if p.kind == "fresh" and p.seed < 3 + 12]  # 12 of each entry's 20 fresh seeds
+    (tmp_path / records.RECORDS_FILE).write_text(json.dumps(held))
+    options = ch.CharacteristicsOptions(setting="wgan", fresh=4, no_train=True, runs_dir=str(tmp_path / "runs"))
+    rows, kept, planned = ch.measure(options, entries, tmp_path)
+    assert planned == {"gan": 20 + 3 * len(ch.REGRESSIONS), "wgan": 4 + 3 * len(ch.REGRESSIONS)}
+    assert sum(r["setting"] == "gan" for r in rows) == 12 and sum(r["setting"] == "wgan" for r in rows) == 4
+    assert len(kept) == len(held)  # the wgan records past its 4 planned seeds stay committed

@@ -1,6 +1,6 @@
 """`python -m studies.gate.characteristics`: how often the gate fails a good run, and how often it catches a bad one.
 
-For each baseline entry (``--setting`` one of them), this trains ``--fresh`` seeds of the entry's exact recipe
+For each baseline entry (``--setting`` one of them; the tables always cover all), this trains ``--fresh`` seeds of the entry's exact recipe
 (seeds from one past the entry's largest, so none is a baseline seed) and ``--regression-seeds`` seeds of each
 known regression (`REGRESSIONS`, on the first fresh seeds). Each candidate is scored as `wganbench gate` scores one
 (`studies.gate.candidate.score`) and judged by the gate's own limits (`studies.gate.limits.compare_scores`). The
@@ -26,7 +26,7 @@ import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ def default_runs_dir() -> Path:
 @dataclass(frozen=True)
 class CharacteristicsOptions:
     baseline: str | None = option(None, "baseline JSON (default: the suite's committed results/baseline/quality.json)")
-    setting: str | None = option(None, "the baseline entry to measure (e.g. wgan-gp; default: every entry)")
+    setting: str | None = option(None, "the baseline entry whose candidates train (e.g. wgan-gp; default: every "
+                                "entry's); the tables cover every entry, each with what is scored")
     fresh: int = option(20, "fresh seeds of each entry's unchanged recipe: its false alarms")
     regression_seeds: int = option(3, "seeds of each regression (" + "; ".join(REGRESSIONS.values()) + ")")
     runs_dir: str | None = option(None, "where the runs train (default: $WGANBENCH_HOME/characteristics, else "
@@ -80,6 +81,9 @@ class CharacteristicsOptions:
         checks.non_negative_int("regression_seeds", self.regression_seeds)
         checks.positive_int("workers", self.workers)
         checks.positive_int("threads", self.threads, optional=True)
+
+
+DEFAULTS = CharacteristicsOptions()
 
 
 @dataclass(frozen=True)
@@ -196,12 +200,15 @@ def judge(plan: Plan, record: dict[str, Any], entry: dict[str, Any]) -> dict[str
 
 
 def load_entries(options: CharacteristicsOptions) -> dict[str, dict[str, Any]]:
-    """The baseline entries to measure, each checked as the gate checks it and scored through this classifier."""
+    """Every baseline entry, each checked as the gate checks it and scored through this classifier."""
     path = Path(options.baseline) if options.baseline else bl.baseline_path()
     held = bl.load_baseline(path)
     classifier, here = bl.current_classifier_hash(), bl.environment()
     entries = {}
-    for key in [options.setting] if options.setting else list(held["settings"]):
+    keys = list(held["settings"])  # every entry: the tables cover them all, --setting only chooses what trains
+    if options.setting and options.setting not in keys:
+        raise WganbenchError(f"{path}: no baseline entry {options.setting!r} to measure (has {', '.join(keys)})")
+    for key in keys:
         setting, _, dataset = key.partition("@")
         entries[key] = entry = bl.baseline_entry(held, setting, path, dataset or MNIST)
         if entry["classifier_hash"] != classifier:
@@ -218,12 +225,15 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]],
     ``no_train``); returns every scored candidate's row, every record (the committed ones of other plans or
     entries too) and each entry's count of planned candidates."""
     runs = Path(options.runs_dir).expanduser() if options.runs_dir else default_runs_dir()
-    everything = [p for key, entry in entries.items() for p in plans(key, entry, options)]
+    others = replace(options, fresh=DEFAULTS.fresh, regression_seeds=DEFAULTS.regression_seeds)
+    everything = [p for key, entry in entries.items()  # --fresh and --regression-seeds size the measured entry only
+                  for p in plans(key, entry, options if options.setting in (None, key) else others)]
     kept = records.committed(folder)
     held = {p.key: r for p in everything
             if (r := records.run_record(p.run_dir(runs), p.as_json()) or kept.get(records.plan_key(p.as_json())))}
     planned = {key: sum(p.entry == key for p in everything) for key in entries}
-    pending = [] if options.no_train else [p for p in everything if p.key not in held]
+    pending = [] if options.no_train else [p for p in everything if p.key not in held
+                                           and options.setting in (None, p.entry)]
     print(f"characteristics: {len(everything)} candidates, {len(held)} already scored (in {runs} or "
           f"{folder / records.RECORDS_FILE}); training {len(pending)} with {options.workers} worker(s)", flush=True)
     started, done = time.monotonic(), 0
@@ -255,6 +265,7 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]],
     if not held:
         raise WganbenchError(f"no candidate is scored under {runs} yet: nothing to write (drop --no-train)")
     scored = [plan for plan in everything if plan.key in held]
+    kept = records.committed(folder)  # again: another measurement may have written its records since this one began
     kept.update((records.plan_key(plan.as_json()), held[plan.key]) for plan in scored)
     return [judge(plan, held[plan.key], entries[plan.entry]) for plan in scored], list(kept.values()), planned
 
