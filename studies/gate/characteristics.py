@@ -1,11 +1,12 @@
 """`python -m studies.gate.characteristics`: how often the gate fails a good run, and how often it catches a bad one.
 
-For each baseline entry (``--setting`` one of them; the tables always cover all), this trains ``--fresh`` seeds of the entry's exact recipe
-(seeds from one past the entry's largest, so none is a baseline seed) and ``--regression-seeds`` seeds of each
-known regression (`REGRESSIONS`, on the first fresh seeds). Each candidate is scored as `wganbench gate` scores one
-(`studies.gate.candidate.score`) and judged by the gate's own limits (`studies.gate.limits.compare_scores`). The
-recipe-equality check is bypassed on purpose, since each regression changes the recipe; a fresh seed is checked to
-be the entry's recipe, so a bug here cannot pass off another recipe as fresh.
+For each baseline entry (``--setting`` one of them; the tables always cover all), this trains ``--fresh`` seeds of
+the entry's exact recipe (seeds from one past the entry's largest, so none is a baseline seed) and
+``--regression-seeds`` seeds of each known regression (`REGRESSIONS`, on the first fresh seeds). Each candidate is
+scored as `wganbench gate` scores one (`studies.gate.candidate.score`) and judged by the gate's own limits
+(`studies.gate.limits.compare_scores`). The recipe-equality check is bypassed on purpose, since each regression
+changes the recipe; a fresh seed is checked to be the entry's recipe, so a bug here cannot pass off another recipe
+as fresh.
 
 Written beside the baseline (``--output``): ``characteristics.csv``, one row per candidate, and
 ``characteristics.md``: per entry, the false alarms and each regression's detections with exact (Clopper–Pearson)
