@@ -45,12 +45,13 @@ bench: $(STAMP)
 # tolerance limits that hold for the recorded baseline (results/baseline/README.md). One run trains in 2-4 minutes on
 # the 2-core Xeon, about twice that on the older AMD EPYC, where gan and wgan-gp (two targets side by side,
 # BASELINE_THREADS=1) took 51 minutes and wgan's 8 seeds 35 more.
-# `gan` and `wgan-seed` are scored by their EMA: their raw weights swing between checkpoints (the notebook's
-# simultaneous update), so a raw entry's spread would catch no regression. `wgan` and `wgan-seed` draw no digits in
-# 4 minutes: their entries catch gross breakage only (what each catches is measured in results/baseline/README.md).
+# `gan` is scored by its EMA: its raw weights swing between checkpoints (the notebook's simultaneous update) and its
+# entry would catch no regression. `wgan` draws no digits in 4 minutes: its entry catches gross breakage only (what it
+# catches is measured in results/baseline/README.md). `wgan-seed` has no entry: its seeds spread so widely at any
+# 4-minute recipe tried that every limit would pass uniform noise (measured there).
 # The runs stay in results/runs/baseline/SETTING/sSEED; refreshing retrains them all, on purpose.
 BASELINE_RUNS := results/runs/baseline
-BASELINE_RECIPES := gan:4000:16:64:0.999 wgan-gp:1000:16:64:- wgan:1600:16:64:- wgan-seed:6000:16:64:0.999
+BASELINE_RECIPES := gan:4000:16:64:0.999 wgan-gp:1000:16:64:- wgan:1600:16:64:-
 BASELINE_SEEDS := 0 1 2 3 4 5 6 7
 BASELINE_N := 10000
 # BASELINE_THREADS=1 trains with one TensorFlow thread, so two targets with disjoint recipes can share 2 cores
