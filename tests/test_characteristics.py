@@ -143,10 +143,9 @@ def test_measuring_one_entry_keeps_every_entrys_rows_and_records(tmp_path: Path)
     """`--setting` chooses what trains; the tables still hold every entry's scored candidates (at the default
     counts, whatever --fresh says for the measured one), and no committed record is dropped."""
     entries = {"gan": tiny_entry("h"), "wgan": {**tiny_entry("h"), "recipe": {**RECIPE, "setting": "wgan"}}}
-    defaults = ch.CharacteristicsOptions()
     scores = {"fid": 310.0, "kl_uniform": 0.6, "is_mean": 2.0}
     held = [{"plan": p.as_json(), "recipe": dict(entries[p.entry]["recipe"]), "steps": 4,
-             "scores": scores, "cpu": "x"} for key in entries for p in ch.plans(key, entries[key], defaults)
+             "scores": scores, "cpu": "x"} for key in entries for p in ch.plans(key, entries[key], ch.DEFAULTS)
             if p.kind == "fresh" and p.seed < 3 + 12]  # 12 of each entry's 20 fresh seeds
     (tmp_path / records.RECORDS_FILE).write_text(json.dumps(held))
     options = ch.CharacteristicsOptions(setting="wgan", fresh=4, no_train=True, runs_dir=str(tmp_path / "runs"))
