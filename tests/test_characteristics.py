@@ -17,6 +17,8 @@ from scipy import stats
 from studies.gate import baseline as bl
 from studies.gate import characteristics as ch
 from studies.gate import operating, records
+from studies.gate import plans as pl
+from studies.gate.limits import thresholds
 from wgan.machine import cpuinfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +35,7 @@ def tiny_entry(classifier_hash: str, environment: dict | None = None) -> dict:
 
 def test_the_plan_is_fresh_seeds_then_each_regression() -> None:
     entry = bl.baseline_entry({"settings": {"gan": tiny_entry("h")}}, "gan", "quality.json")
-    plans = ch.plans("gan", entry, ch.CharacteristicsOptions(fresh=3, regression_seeds=2))
+    plans = pl.plans("gan", entry, fresh=3, regression_seeds=2)
     assert [(p.kind, p.seed) for p in plans[:3]] == [("fresh", 3), ("fresh", 4), ("fresh", 5)]
     assert {p.seed for p in plans}.isdisjoint(SEEDS)
     by_kind = {p.kind: p for p in plans}
@@ -45,7 +47,7 @@ def test_the_plan_is_fresh_seeds_then_each_regression() -> None:
     assert by_kind["digits-0-6"].train["digits"] == [0, 1, 2, 3, 4, 5, 6]
     assert all((p.n, p.eval_seed, p.generator) == (1000, 0, "raw") for p in plans)
     # A setting named with fields keeps them, in one bracket.
-    assert ch.with_changes("gan[width=8]", {"d_lr": 0.001}) == "gan[d_lr=0.001,width=8]"
+    assert pl.with_changes("gan[width=8]", {"d_lr": 0.001}) == "gan[d_lr=0.001,width=8]"
 
 
 def test_rates_carry_the_exact_interval() -> None:
@@ -139,13 +141,35 @@ def test_an_entry_with_no_candidate_scored_says_so() -> None:
     assert "| 0 of 2 | 0.0% |" in md and "| fid 305.5–310; kl_uniform 0.55–0.65 |" in md  # each gated value's range
 
 
+def test_an_entry_of_several_seeds_plans_and_judges_whole_candidates() -> None:
+    """An entry that gates the mean of 2 fresh seeds: counts round up to whole candidates, the candidates are
+    consecutive seeds (a candidate still missing a seed is left out), and each is judged on the pooled values
+    against the limits for a mean of 2 (tighter than one seed's)."""
+    entry = bl.baseline_entry({"settings": {"gan": {**tiny_entry("h"), "candidates": 2}}}, "gan", "quality.json")
+    plans = pl.plans("gan", entry, fresh=3, regression_seeds=1)
+    assert [p.seed for p in plans if p.kind == "fresh"] == [3, 4, 5, 6]
+    assert all([p.seed for p in plans if p.kind == kind] == [3, 4] for kind in ch.REGRESSIONS)
+    fid = {3: 330.0, 4: 370.0, 5: 300.0, 6: 310.0}
+    held = {p.key: {"plan": p.as_json(), "recipe": dict(entry["recipe"]), "steps": 4, "cpu": "x",
+                    "scores": {"fid": fid[p.seed], "kl_uniform": 0.6, "is_mean": 2.0}}
+            for p in plans if p.kind == "fresh" or p.seed == 3}
+    groups = pl.candidates([p for p in plans if p.key in held], {"gan": entry})
+    assert [[p.seed for p in g] for g in groups] == [[3, 4], [5, 6]]  # each regression holds seed 3 alone: no row
+    first = pl.judge(groups[0], held, entry)
+    assert first["seeds"] == "3;4" and first["fid"] == pytest.approx(stats.gmean([330.0, 370.0]), rel=1e-12)
+    limits = {k: t.limit for k, t in thresholds(entry["scores"], candidates=2).items()}
+    assert limits["fid"] < thresholds(entry["scores"])["fid"].limit
+    assert first["verdict"] == ("pass" if first["fid"] <= limits["fid"] else "REGRESSION")
+
+
 def test_measuring_one_entry_keeps_every_entrys_rows_and_records(tmp_path: Path) -> None:
     """`--setting` chooses what trains; the tables still hold every entry's scored candidates (at the default
     counts, whatever --fresh says for the measured one), and no committed record is dropped."""
     entries = {"gan": tiny_entry("h"), "wgan": {**tiny_entry("h"), "recipe": {**RECIPE, "setting": "wgan"}}}
     scores = {"fid": 310.0, "kl_uniform": 0.6, "is_mean": 2.0}
     held = [{"plan": p.as_json(), "recipe": dict(entries[p.entry]["recipe"]), "steps": 4,
-             "scores": scores, "cpu": "x"} for key in entries for p in ch.plans(key, entries[key], ch.DEFAULTS)
+             "scores": scores, "cpu": "x"} for key in entries
+            for p in pl.plans(key, entries[key], ch.DEFAULTS.fresh, ch.DEFAULTS.regression_seeds)
             if p.kind == "fresh" and p.seed < 3 + 12]  # 12 of each entry's 20 fresh seeds
     (tmp_path / records.RECORDS_FILE).write_text(json.dumps(held))
     options = ch.CharacteristicsOptions(setting="wgan", fresh=4, no_train=True, runs_dir=str(tmp_path / "runs"))

@@ -67,6 +67,33 @@ def test_the_gate_keeps_its_stated_rate_over_two_values_monte_carlo():
     assert held >= limits.CONFIDENCE - 4 * math.sqrt(limits.CONFIDENCE * (1 - limits.CONFIDENCE) / baselines)
 
 
+def test_the_limit_for_a_mean_of_seeds_holds_with_its_confidence_monte_carlo():
+    """c candidate seeds gated by their mean (c = 4 over a 28-seed baseline, `wgan-seed`'s entry): the mean of c
+    standard normals is N(0, 1/c), so the limit x̄ + k·s covers a share Φ((x̄ + k·s)·√c) of it, at least 99 % in a
+    share 0.95 of the baselines (4 binomial standard errors). One seed (c = 1) is the published factor's case."""
+    baselines, n, c, tail, confidence = 40_000, 28, 4, 0.01, 0.95
+    k = limits.tolerance_factor(n, tail, confidence, candidates=c)
+    assert k < limits.tolerance_factor(n, tail, confidence) and limits.tolerance_factor(5, 0.01, 0.95, 1) == (
+        limits.tolerance_factor(5, 0.01, 0.95))
+    draws = np.random.default_rng(2).normal(size=(baselines, n))
+    content = stats.norm.cdf((draws.mean(axis=1) + k * draws.std(axis=1, ddof=1)) * math.sqrt(c))
+    held = float(np.mean(content >= 1 - tail))
+    assert abs(held - confidence) < 4 * math.sqrt(confidence * (1 - confidence) / baselines)
+
+
+def test_several_seeds_pool_on_each_gated_values_scale():
+    """The gate's candidate of several seeds: FID's and the KL's geometric means (their log scale; a KL of 0 at
+    its floor, `studies.schema.SCALES`), every other value's plain mean; a non-finite value stays non-finite."""
+    seeds = [{"fid": 300.0, "kl_uniform": 0.2, "is_mean": 2.0}, {"fid": 500.0, "kl_uniform": 0.0, "is_mean": 3.0}]
+    pooled = limits.pool(seeds)
+    floor = schema.SCALES["kl_uniform"][2]
+    assert pooled["fid"] == pytest.approx(stats.gmean([300.0, 500.0]), rel=1e-12)
+    assert pooled["kl_uniform"] == pytest.approx(stats.gmean([0.2, floor]), rel=1e-12)
+    assert pooled["is_mean"] == pytest.approx(2.5, rel=1e-12)
+    assert math.isnan(limits.pool([*seeds, {"fid": math.nan, "kl_uniform": 0.1, "is_mean": 2.0}])["fid"])
+    assert limits.pool(seeds[:1]) == pytest.approx(seeds[0], rel=1e-12)
+
+
 def test_two_values_are_gated_each_on_the_log_scale():
     assert limits.gated_scales() == {"fid": "log", "kl_uniform": "log", "stacked_kl": "log"}
     limit = limits.threshold("fid", BASE["fid"], n_metrics=2)

@@ -329,3 +329,42 @@ def test_a_bug_in_the_gate_exits_2_not_1(baseline: Path, tmp_path: Path, capsys,
     code, _, err = run_gate(capsys, str(make_run(tmp_path / "c", 5, SCORES[0])), "--baseline", str(baseline))
     assert code == gate.EXIT_USAGE
     assert_one_error_line(err, "failed unexpectedly: KeyError")
+
+
+def test_an_entry_of_several_seeds_gates_their_mean(tmp_path: Path, capsys):
+    """An entry recorded with --candidates 2 gates the mean of 2 fresh seeds: one seed alone, a repeated seed, a
+    baseline seed or a pooled verdict mixed with a run exit 2 with the reason; two fresh seeds are pooled (FID's
+    geometric mean) against the limit for a mean of 2, and the saved verdict gates again alone to the same."""
+    for seed, scores in enumerate(SCORES):
+        make_run(tmp_path / "runs" / f"s{seed}", seed, scores)
+    path = tmp_path / "quality.json"
+    assert main(["gate", str(tmp_path / "runs"), "--baseline", str(path), "--update-baseline",
+                 "--candidates", "2"]) == gate.EXIT_PASS
+    assert json.loads(path.read_text())["settings"]["gan"]["candidates"] == 2
+    a, b = (make_run(tmp_path / f"s{seed}", seed, {**SCORES[1], "fid": fid}) for seed, fid in ((5, 200.0), (6, 230.0)))
+    code, _, err = run_gate(capsys, str(a), "--baseline", str(path))
+    assert code == gate.EXIT_USAGE
+    assert_one_error_line(err, "mean of 2 fresh seeds", "1 seed(s) were given")
+    code, _, err = run_gate(capsys, str(a), str(a), "--baseline", str(path))
+    assert code == gate.EXIT_USAGE
+    assert_one_error_line(err, "repeat")
+    code, _, err = run_gate(capsys, str(a), str(tmp_path / "runs" / "s0"), "--baseline", str(path))
+    assert code == gate.EXIT_USAGE
+    assert_one_error_line(err, "seed 0", "fresh")
+    code, out, err = run_gate(capsys, str(a), str(b), "--baseline", str(path), "--json")
+    verdict = json.loads(out)
+    assert code == gate.EXIT_PASS and verdict["candidates"] == 2 and verdict["recipe"]["seeds"] == [5, 6]
+    assert verdict["scores"]["fid"] == pytest.approx((200.0 * 230.0) ** 0.5, rel=1e-12)
+    fid = next(row for row in verdict["metrics"] if row["metric"] == "fid")
+    one = next(row for row in json.loads(run_gate(capsys, str(a), str(b), str(make_run(
+        tmp_path / "s7", 7, SCORES[1])), "--baseline", str(path), "--json")[1])["metrics"] if row["metric"] == "fid")
+    assert one["limit"] < fid["limit"]  # three seeds' mean: a tighter limit than two's
+    saved = tmp_path / "verdict.json"
+    saved.write_text(out)
+    again = json.loads(run_gate(capsys, str(saved), "--baseline", str(path), "--json")[1])
+    assert again["metrics"] == verdict["metrics"] and again["candidates"] == 2
+    code, _, err = run_gate(capsys, str(saved), str(tmp_path / "s7"), "--baseline", str(path))
+    assert code == gate.EXIT_USAGE
+    assert_one_error_line(err, "gated alone")
+    worse = [make_run(tmp_path / f"w{seed}", seed, WORSE) for seed in (8, 9)]
+    assert run_gate(capsys, *map(str, worse), "--baseline", str(path))[0] == gate.EXIT_REGRESSION

@@ -3,9 +3,11 @@
 ``results/baseline/quality.json`` holds, per setting, the recipe (`studies.gate.candidate.RECIPE_KEYS`), the
 seeds it was trained with, every score of each seed's run (``scores``: per report-row key its ``mean``,
 sample ``std`` and per-seed ``values``), the classifier hash the scores were measured through, and the
-environment that measured them (TensorFlow and Keras versions, CPU, GPUs, oneDNN). The gate's
-limits follow from the per-seed values (`studies.gate.limits`); a candidate trained with one of the
-recorded seeds is no fresh draw of the recipe (`baseline_seeds`). docs/DESIGN.md §7.
+environment that measured them (TensorFlow and Keras versions, CPU, GPUs, oneDNN), and optionally
+``candidates``: the fewest fresh seeds a candidate must bring (their mean is gated; 1 when absent), for an
+entry whose one-seed limits would catch nothing. The gate's limits follow from the per-seed values
+(`studies.gate.limits`); a candidate trained with one of the recorded seeds is no fresh draw of the recipe
+(`baseline_seeds`). docs/DESIGN.md §7.
 """
 
 from __future__ import annotations
@@ -99,7 +101,16 @@ def baseline_entry(baseline: dict[str, Any], setting: str, path: str | os.PathLi
         if len(per_seed) < MIN_SEEDS:
             raise WganbenchError(f"{where}: {key} has {len(per_seed)} seed(s); the gate needs at least {MIN_SEEDS} "
                                  f"to measure the spread; {REFRESH}")
+    required_candidates(entry, where)
     return entry
+
+
+def required_candidates(entry: dict[str, Any], where: str = "the baseline entry") -> int:
+    """The fewest fresh seeds whose mean a candidate of ``entry`` is gated by (its ``candidates``; 1 if absent)."""
+    count = entry.get("candidates", 1)
+    if not (isinstance(count, int) and not isinstance(count, bool) and count >= 1):
+        raise WganbenchError(f"{where}: 'candidates' must be a whole number of at least 1, got {count!r}; {REFRESH}")
+    return count
 
 
 def baseline_seeds(entry: dict[str, Any]) -> list[int] | None:
@@ -139,8 +150,10 @@ def current_classifier_hash() -> str:
     return classifier_hash(ClassifierConfig())
 
 
-def make_entry(candidates: list[Candidate], *, classifier_hash: str, env: dict[str, Any]) -> dict[str, Any]:
-    """A baseline entry from scored runs of one recipe with distinct seeds (at least `MIN_SEEDS`)."""
+def make_entry(candidates: list[Candidate], *, classifier_hash: str, env: dict[str, Any],
+               required: int = 1) -> dict[str, Any]:
+    """A baseline entry from scored runs of one recipe with distinct seeds (at least `MIN_SEEDS`); ``required``
+    fresh seeds make one candidate of it (recorded as ``candidates`` when more than one)."""
     if len(candidates) < MIN_SEEDS:
         raise WganbenchError(f"a baseline needs at least {MIN_SEEDS} seeds of its recipe to measure the spread, got "
                              f"{len(candidates)} run(s)")
@@ -158,10 +171,13 @@ def make_entry(candidates: list[Candidate], *, classifier_hash: str, env: dict[s
         raise WganbenchError(f"the runs' seeds {seeds} repeat; a baseline's spread is over distinct seeds")
     scored = [c.scores or {} for c in candidates]
     keys = [k for k in scored[0] if k not in EVAL_KEYS and all(k in s for s in scored)]
-    return {"recipe": {k: first.recipe[k] for k in RECIPE_KEYS}, "seeds": seeds,
-            "scores": {k: spread([s[k] for s in scored]) for k in keys},
-            "train_seconds": [c.train_seconds for c in candidates], "runs": [str(c.path) for c in candidates],
-            "classifier_hash": classifier_hash, "environment": env}
+    entry = {"recipe": {k: first.recipe[k] for k in RECIPE_KEYS}, "seeds": seeds,
+             "scores": {k: spread([s[k] for s in scored]) for k in keys},
+             "train_seconds": [c.train_seconds for c in candidates], "runs": [str(c.path) for c in candidates],
+             "classifier_hash": classifier_hash, "environment": env}
+    if required > 1:
+        entry["candidates"] = required
+    return entry
 
 
 def update_baseline(path: str | os.PathLike, setting: str, entry: dict[str, Any]) -> Path:

@@ -29,6 +29,7 @@ EVAL_KEYS = ("n", "eval_seed", "generator")
 EVAL_DEFAULTS = {"generator": EvalOptions.generator}
 RECIPE_KEYS = (*TRAIN_KEYS, *EVAL_KEYS)
 SEED = "seed"  # recorded, never compared: the baseline's spread is over seeds
+SEEDS = "seeds"  # a verdict on several seeds' mean records them all instead
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,15 @@ class Candidate:
     def seed(self) -> int | None:
         """The training seed (None: a scores JSON that does not say)."""
         return self.recipe.get(SEED)
+
+    @property
+    def seeds(self) -> list[int] | None:
+        """The training seeds behind the scores: a run's one, or all those a verdict on a mean pooled (None: a
+        scores JSON that does not say)."""
+        pooled = self.recipe.get(SEEDS)
+        if isinstance(pooled, list):
+            return [int(s) for s in pooled]
+        return None if self.seed is None else [self.seed]
 
     def with_evaluation(self, n: int, eval_seed: int, generator: str) -> Candidate:
         """The candidate as it will be scored: a run's recipe gains the evaluation's ``n``, seed and generator

@@ -2,11 +2,10 @@
 
 For each baseline entry (``--setting`` one of them; the tables always cover all), this trains ``--fresh`` seeds of
 the entry's exact recipe (seeds from one past the entry's largest, so none is a baseline seed) and
-``--regression-seeds`` seeds of each known regression (`REGRESSIONS`, on the first fresh seeds). Each candidate is
-scored as `wganbench gate` scores one (`studies.gate.candidate.score`) and judged by the gate's own limits
-(`studies.gate.limits.compare_scores`). The recipe-equality check is bypassed on purpose, since each regression
-changes the recipe; a fresh seed is checked to be the entry's recipe, so a bug here cannot pass off another recipe
-as fresh.
+``--regression-seeds`` seeds of each known regression (`REGRESSIONS`, on the first fresh seeds), each count rounded
+up to whole candidates of the entry (one seed, or the several an entry asks for). Each run is scored as `wganbench
+gate` scores one (`studies.gate.candidate.score`); each candidate is judged by the gate's own limits
+(`studies.gate.plans`).
 
 Written beside the baseline (``--output``): ``characteristics.csv``, one row per candidate, and
 ``characteristics.md``: per entry, the false alarms and each regression's detections with exact (Clopper–Pearson)
@@ -20,39 +19,28 @@ contract keeps the gate apart from the study runner).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import multiprocessing
 import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from studies.gate import baseline as bl
 from studies.gate import operating, records
-from studies.gate.candidate import SEED, TRAIN_KEYS, read_candidate, score
-from studies.gate.gate import environment_differences, recipe_differences
-from studies.gate.limits import VERDICT_FAIL, compare_scores, passed, thresholds
+from studies.gate.candidate import SEED, read_candidate, score
+from studies.gate.gate import environment_differences
+from studies.gate.limits import thresholds
+from studies.gate.plans import DIVERGED, FRESH, REGRESSIONS, Plan, candidates, judge, plans
 from wgan import checks, io, rundir
 from wgan.console import configure_process
 from wgan.data import MNIST
 from wgan.errors import WganbenchError
 from wgan.machine import cpuinfo
 from wgan.options import HELP, option
-from wgan.settings import FIXED, Setting, get_setting, with_fields
-from wgan.train_options import SETTING
-
-FRESH = "fresh"
-DIVERGED = "diverged"
-REGRESSIONS = {  # name: what it breaks
-    "quarter-steps": "a quarter of the steps",
-    "critic-lr-x10": "the critic's learning rate × 10",
-    "no-g-batchnorm": "the generator without BatchNorm",
-    "digits-0-6": "training on digits 0–6 only",
-}
 
 
 def default_runs_dir() -> Path:
@@ -87,71 +75,6 @@ class CharacteristicsOptions:
 DEFAULTS = CharacteristicsOptions()
 
 
-@dataclass(frozen=True)
-class Plan:
-    """One candidate: what trains (setting and `trainer.train` keywords) and how it is scored."""
-
-    entry: str
-    kind: str
-    seed: int
-    setting: str
-    train: dict[str, Any]
-    n: int
-    eval_seed: int
-    generator: str
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        return self.entry, self.kind, self.seed
-
-    def run_dir(self, runs: Path) -> Path:
-        return runs / rundir.dirname(self.entry) / self.kind / f"s{self.seed}"
-
-    def as_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))  # tuples as lists, as the record reads back
-
-
-def with_changes(name: str, changes: dict[str, Any]) -> str:
-    """The canonical name of setting ``name`` with ``changes`` on top of its own bracketed ones (one bracket)."""
-    base = name.split("[", 1)[0].strip()
-    held, root = get_setting(name), get_setting(base)
-    own = {f.name: getattr(held, f.name) for f in fields(Setting)
-           if f.name not in FIXED and getattr(held, f.name) != getattr(root, f.name)}
-    return with_fields(root, {**own, **changes}).name
-
-
-def regression(kind: str, setting: Setting, train: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(setting name, train keywords) of regression ``kind`` of a recipe."""
-    if kind == "quarter-steps":
-        return setting.name, {**train, "steps": max(1, train["steps"] // 4)}
-    if kind == "critic-lr-x10":
-        return with_changes(setting.name, {"d_lr": setting.d_lr * 10}), train
-    if kind == "no-g-batchnorm":
-        return with_changes(setting.name, {"g_batchnorm": False}), train
-    if kind == "digits-0-6":
-        return setting.name, {**train, "digits": list(range(7))}
-    raise WganbenchError(f"unknown regression {kind!r}; known: {', '.join(REGRESSIONS)}")
-
-
-def plans(key: str, entry: dict[str, Any], options: CharacteristicsOptions) -> list[Plan]:
-    """The fresh seeds, then each regression's seeds, of one baseline entry."""
-    recipe, seeds = entry["recipe"], bl.baseline_seeds(entry)
-    if not seeds:
-        raise WganbenchError(f"baseline entry {key!r} records no seeds: cannot choose fresh ones")
-    first = max(seeds) + 1
-    train = {k: recipe[k] for k in TRAIN_KEYS if k != SETTING}
-    train.update(checkpoint_every=recipe["steps"], quiet=True, deterministic=True)
-    setting = get_setting(recipe[SETTING])
-    evaluation = {"n": recipe["n"], "eval_seed": recipe["eval_seed"], "generator": recipe["generator"]}
-    out = [Plan(key, FRESH, seed, setting.name, train, **evaluation) for seed in range(first, first + options.fresh)]
-    for kind in REGRESSIONS:
-        name, changed = regression(kind, setting, train)
-        out += [Plan(key, kind, seed, name, changed, **evaluation)
-                for seed in range(first, first + options.regression_seeds)]
-    assert not {p.seed for p in out} & set(seeds), "a fresh candidate must not reuse a baseline seed"
-    return out
-
-
 def run_plan(plan: Plan, runs: Path, threads: int | None = None) -> dict[str, Any]:
     """Train ``plan``'s run from its start (what a killed tool left there is started over), score it as the gate
     does and write its record; a diverged run is recorded as such (the gate refuses one: exit 2). ``threads``
@@ -182,24 +105,6 @@ def _run_in_child(plan: Plan, runs: Path, threads: int | None) -> dict[str, Any]
     return run_plan(plan, runs, threads)
 
 
-def judge(plan: Plan, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """The CSV row of one candidate: its gated values and the gate's verdict on them."""
-    row: dict[str, Any] = {"setting": plan.entry, "kind": plan.kind, "seed": plan.seed, "steps": record["steps"],
-                           "cpu": record.get("cpu", "unrecorded")}
-    dataset = entry["recipe"].get("dataset", MNIST)
-    gated = list(thresholds(entry["scores"], dataset=dataset))
-    if DIVERGED in record:
-        return {**row, **dict.fromkeys(gated, math.nan), "verdict": DIVERGED, "failed": "", "changed": ""}
-    differences = recipe_differences(entry["recipe"], record["recipe"])
-    if plan.kind == FRESH and differences:
-        raise WganbenchError(f"{plan.entry} fresh seed {plan.seed} was not trained as the entry's recipe: "
-                             f"{differences}")
-    table = compare_scores(entry["scores"], record["scores"], dataset=dataset)
-    failed = table.loc[table["verdict"] == VERDICT_FAIL, "metric"].tolist()
-    return {**row, **{k: record["scores"][k] for k in gated}, "verdict": "pass" if passed(table) else VERDICT_FAIL,
-            "failed": ";".join(failed), "changed": "; ".join(f"{k} {b}→{c}" for k, (b, c) in differences.items())}
-
-
 def load_entries(options: CharacteristicsOptions) -> dict[str, dict[str, Any]]:
     """Every baseline entry, each checked as the gate checks it and scored through this classifier."""
     path = Path(options.baseline) if options.baseline else bl.baseline_path()
@@ -227,12 +132,15 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]],
     entries too) and each entry's count of planned candidates."""
     runs = Path(options.runs_dir).expanduser() if options.runs_dir else default_runs_dir()
     others = replace(options, fresh=DEFAULTS.fresh, regression_seeds=DEFAULTS.regression_seeds)
-    everything = [p for key, entry in entries.items()  # --fresh and --regression-seeds size the measured entry only
-                  for p in plans(key, entry, options if options.setting in (None, key) else others)]
+    everything: list[Plan] = []
+    for key, entry in entries.items():  # --fresh and --regression-seeds size the measured entry only
+        sized = options if options.setting in (None, key) else others
+        everything += plans(key, entry, sized.fresh, sized.regression_seeds)
     kept = records.committed(folder)
     held = {p.key: r for p in everything
             if (r := records.run_record(p.run_dir(runs), p.as_json()) or kept.get(records.plan_key(p.as_json())))}
-    planned = {key: sum(p.entry == key for p in everything) for key in entries}
+    planned = {key: sum(p.entry == key for p in everything) // bl.required_candidates(entry)  # in candidates
+               for key, entry in entries.items()}
     pending = [] if options.no_train else [p for p in everything if p.key not in held
                                            and options.setting in (None, p.entry)]
     print(f"characteristics: {len(everything)} candidates, {len(held)} already scored (in {runs} or "
@@ -243,10 +151,13 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]],
         nonlocal done
         held[plan.key], done = record, done + 1
         left = (time.monotonic() - started) / done * (len(pending) - done)
-        row = judge(plan, record, entries[plan.entry])
-        values = ", ".join(f"{k} {row[k]:.4g}" for k in thresholds(entries[plan.entry]["scores"]))
-        print(f"characteristics: [{done}/{len(pending)}] {plan.entry} {plan.kind} seed {plan.seed}: {row['verdict']} "
-              f"({values}) in {record['seconds']:.0f} s; about {left / 60:.0f} min left", flush=True)
+        entry = entries[plan.entry]
+        alone = bl.required_candidates(entry) == 1  # else the verdict waits for the candidate's other seeds
+        row = judge([plan], held, entry) if alone else {}
+        values = ", ".join(f"{k} {record.get('scores', {}).get(k, math.nan):.4g}" for k in thresholds(entry["scores"]))
+        print(f"characteristics: [{done}/{len(pending)}] {plan.entry} {plan.kind} seed {plan.seed}: "
+              f"{row.get('verdict', DIVERGED if DIVERGED in record else 'scored')} ({values}) in "
+              f"{record['seconds']:.0f} s; about {left / 60:.0f} min left", flush=True)
 
     if options.workers == 1:
         for plan in pending:
@@ -268,7 +179,8 @@ def measure(options: CharacteristicsOptions, entries: dict[str, dict[str, Any]],
     scored = [plan for plan in everything if plan.key in held]
     kept = records.committed(folder)  # again: another measurement may have written its records since this one began
     kept.update((records.plan_key(plan.as_json()), held[plan.key]) for plan in scored)
-    return [judge(plan, held[plan.key], entries[plan.entry]) for plan in scored], list(kept.values()), planned
+    rows = [judge(group, held, entries[group[0].entry]) for group in candidates(scored, entries)]
+    return rows, list(kept.values()), planned
 
 
 def parser() -> argparse.ArgumentParser:

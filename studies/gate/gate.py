@@ -4,7 +4,9 @@ The baseline (`studies.gate.baseline`, ``results/baseline/quality.json``) holds,
 several seeds of one recipe. The gated values (FID and the class shares' KL to uniform, on the log scale)
 fail only past a one-sided normal tolerance limit over those seeds (`studies.gate.limits`): with
 ``--confidence`` (95%) over the baseline's seeds, a fresh seed of an unchanged recipe fails with probability
-at most ``--false-alarm`` (1%). The other scores are reported beside them and never fail.
+at most ``--false-alarm`` (1%). The other scores are reported beside them and never fail. Several fresh
+seeds given together are gated by their mean, against limits for that mean (tighter); an entry may require
+several (its ``candidates``: `wgan-seed`'s one-seed limits would pass uniform noise).
 
 The candidate must be the baseline's recipe (steps, width, batch, precision, XLA, EMA, samples scored,
 evaluation seed, generator file, setting) and be scored through the same classifier, and its training
@@ -15,6 +17,7 @@ differs. Versions and hardware only warn. Exit codes: 0 pass, 1 regression, 2 an
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,8 @@ from typing import Any
 from evaluators.options import GENERATOR_FILES
 from studies.gate import baseline as bl
 from studies.gate import output as gate_output
-from studies.gate.candidate import EVAL_DEFAULTS, RECIPE_KEYS, Candidate, read_candidate, run_dirs, score
-from studies.gate.limits import CONFIDENCE, FALSE_ALARM, compare_scores, passed, thresholds
+from studies.gate.candidate import EVAL_DEFAULTS, RECIPE_KEYS, SEED, SEEDS, Candidate, read_candidate, run_dirs, score
+from studies.gate.limits import CONFIDENCE, FALSE_ALARM, compare_scores, passed, pool, thresholds
 from wgan import checks
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
@@ -33,7 +36,8 @@ EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
 # Keys the candidate may differ in when asked (--allow-changed): the recipe's, and the classifier.
 CHANGEABLE = (*RECIPE_KEYS, "classifier_hash")
 GUARANTEE = (f"with the defaults, with {CONFIDENCE:.0%} confidence over the baseline's seeds, a fresh seed of an "
-             f"unchanged recipe fails with probability at most {FALSE_ALARM:.0%}")
+             "unchanged recipe (or the mean of the fresh seeds given together, as many as the entry asks) fails with "
+             f"probability at most {FALSE_ALARM:.0%}")
 
 
 def recipe_differences(base: dict[str, Any], candidate: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -79,9 +83,13 @@ class GateOptions:
     json: bool = option(False, "print the verdict as JSON (machine-readable) instead of the table")
     update_baseline: bool = option(False, "record CANDIDATE, a folder of runs of one recipe with distinct seeds "
                                    f"(at least {bl.MIN_SEEDS}), as its setting's baseline, on purpose")
+    candidates: int | None = option(None, "with --update-baseline: the fewest fresh seeds a candidate of the entry "
+                                    "must bring, their mean gated (default 1); for a recipe whose one-seed limits "
+                                    "would pass uniform noise")
 
     def __post_init__(self) -> None:
         checks.positive_int("n", self.n, optional=True)
+        checks.positive_int("candidates", self.candidates, optional=True)
         if self.seed is not None:
             checks.non_negative_int("seed", self.seed)
         if self.generator is not None:
@@ -96,17 +104,24 @@ class GateOptions:
                 raise WganbenchError(f"{name} must be in (0, 1), got {rate!r}")
 
 
-def gate(candidate: str, options: GateOptions) -> int:
-    """Score ``candidate``, compare it with the baseline and print the verdict; returns the exit code.
+def gate(candidates: str | Sequence[str], options: GateOptions) -> int:
+    """Score the candidate (one, or several fresh seeds gated by their mean), compare it with the baseline and
+    print the verdict; returns the exit code.
 
     Every failure other than a regression is a `WganbenchError` (exit 2), written to the JUnit report too
     when one is asked for.
     """
     try:
         try:
+            paths = [candidates] if isinstance(candidates, str) else list(candidates)
             if options.update_baseline:
-                return record(candidate, options)
-            return _gate(candidate, options)
+                if len(paths) != 1:
+                    raise WganbenchError(f"--update-baseline records one folder of runs, got {len(paths)} paths")
+                return record(paths[0], options)
+            if options.candidates is not None:
+                raise WganbenchError("--candidates is what --update-baseline records; to gate several fresh seeds, "
+                                     "give their runs as candidates")
+            return _gate(paths, options)
         except (WganbenchError, OSError, KeyboardInterrupt):
             raise
         except Exception as err:  # exit 1 must mean a regression and nothing else: a bug exits 2 too
@@ -118,8 +133,8 @@ def gate(candidate: str, options: GateOptions) -> int:
         raise
 
 
-def _gate(candidate_path: str, options: GateOptions) -> int:
-    verdict = evaluate_candidate(candidate_path, options)
+def _gate(candidates: Sequence[str], options: GateOptions) -> int:
+    verdict = evaluate_candidate(candidates, options)
     if options.junit_xml:
         gate_output.write_junit(options.junit_xml, verdict)
     print(gate_output.to_json(verdict) if options.json else gate_output.to_text(verdict))
@@ -129,35 +144,25 @@ def _gate(candidate_path: str, options: GateOptions) -> int:
 def seed_check(candidate: Candidate, entry: dict[str, Any], allow: bool) -> list[str]:
     """Refuse a candidate trained with one of the baseline's seeds (its scores are no fresh draw of the recipe);
     the warnings when that cannot be checked, or is allowed."""
-    seeds, own = bl.baseline_seeds(entry), candidate.seed
+    seeds, own = bl.baseline_seeds(entry), candidate.seeds
     if seeds is None or own is None:
         what = "the baseline entry records no seeds" if seeds is None else f"{candidate.path} names no training seed"
         return [f"{what}: cannot check that the candidate is a fresh seed of the recipe"]
-    if own not in seeds:
+    reused = [s for s in own if s in seeds]
+    if not reused:
         return []
     if allow:
-        return [f"seed {own} is one of the baseline's seeds {seeds}: a reproduction check, not a fresh draw "
+        return [f"seed {reused[0]} is one of the baseline's seeds {seeds}: a reproduction check, not a fresh draw "
                 "(the false-alarm rate does not apply)"]
-    raise WganbenchError(f"the candidate's training seed {own} is one of the baseline's seeds {seeds}: its scores "
-                         "are no fresh draw of the recipe, and the limits are for a fresh seed; train it with another "
-                         "--seed, or pass --allow-baseline-seed to check that it reproduces")
+    raise WganbenchError(f"the candidate's training seed {reused[0]} is one of the baseline's seeds {seeds}: its "
+                         "scores are no fresh draw of the recipe, and the limits are for a fresh seed; train it with "
+                         "another --seed, or pass --allow-baseline-seed to check that it reproduces")
 
 
-def evaluate_candidate(candidate_path: str | Path, options: GateOptions) -> gate_output.Verdict:
-    """The verdict on ``candidate_path`` (warnings printed to stderr); a `WganbenchError` when it cannot be gated
-    (another recipe, a baseline seed, a missing baseline, an unreadable candidate): the command and the pytest
-    plugin share it."""
-    path = Path(options.baseline) if options.baseline else bl.baseline_path()
-    candidate = read_candidate(candidate_path)
-    setting = options.setting or candidate.setting
-    if not setting:
-        raise WganbenchError("cannot tell the candidate's setting; pass --setting NAME")
-    # A scores JSON that names no data set takes --dataset's (default MNIST, all there was before Stacked MNIST).
-    dataset = candidate.recipe.get("dataset") or options.dataset or MNIST
-    if options.dataset and options.dataset != dataset:
-        raise WganbenchError(f"{candidate_path} was trained on {dataset}, not on --dataset {options.dataset}")
-    candidate = replace(candidate, recipe={**candidate.recipe, "dataset": dataset})
-    entry = bl.baseline_entry(bl.load_baseline(path), setting, path, dataset)
+def _as_recipe(candidate: Candidate, setting: str, entry: dict[str, Any], options: GateOptions
+               ) -> tuple[Candidate, dict[str, Any], str, list[str]]:
+    """One candidate checked against the entry's recipe and classifier: (the candidate as it is scored, its
+    recipe, the classifier hash it is scored through, the warnings); exit 2 when the recipe differs unasked."""
     recipe = entry["recipe"]
     n = options.n if options.n is not None else recipe["n"]
     eval_seed = options.seed if options.seed is not None else recipe["eval_seed"]
@@ -170,22 +175,71 @@ def evaluate_candidate(candidate_path: str | Path, options: GateOptions) -> gate
     refused = {k: v for k, v in differences.items() if k not in options.allow_changed}
     if refused:
         shown = "; ".join(f"{k}: baseline {b!r}, candidate {c!r}" for k, (b, c) in refused.items())
-        raise WganbenchError(f"the candidate is not the baseline's recipe ({shown}); train and score it as the "
+        raise WganbenchError(f"{candidate.path} is not the baseline's recipe ({shown}); train and score it as the "
                              "baseline was (`make baseline` shows how), or pass --allow-changed KEY on purpose")
-    thresholds(entry["scores"], options.false_alarm, options.confidence, dataset)  # no finite limits: before scoring
     warnings = [f"allowed change of {k}: baseline {b!r}, candidate {c!r}" for k, (b, c) in differences.items()]
-    warnings += seed_check(candidate, entry, options.allow_baseline_seed)
-    if candidate.needs_scoring:
+    return candidate, {**own, "n": n, "eval_seed": eval_seed}, classifier or "", warnings
+
+
+def _fresh_seeds(candidates: list[Candidate], entry: dict[str, Any], setting: str) -> int:
+    """How many fresh seeds the candidates bring, checked: distinct, and at least the entry's `candidates`."""
+    if len(candidates) > 1 and any(len(c.seeds or []) > 1 for c in candidates):
+        raise WganbenchError("a verdict on a mean of seeds is gated alone: its scores are pooled already")
+    seeds = [s for c in candidates for s in (c.seeds or [])]
+    if len(set(seeds)) != len(seeds):
+        raise WganbenchError(f"the candidates' training seeds {seeds} repeat: their mean is over distinct fresh seeds")
+    count = sum(len(c.seeds) if c.seeds else 1 for c in candidates)
+    required = bl.required_candidates(entry)
+    if count < required:
+        raise WganbenchError(f"the baseline entry {setting!r} gates the mean of {required} fresh seeds (one seed's "
+                             f"limits would catch nothing at its spread), and {count} seed(s) were given; train "
+                             f"{required - count} more with other --seed values and gate all the runs together")
+    return count
+
+
+def evaluate_candidate(candidate_paths: str | Path | Sequence[str | Path], options: GateOptions
+                       ) -> gate_output.Verdict:
+    """The verdict on one candidate, or on the mean of several fresh seeds of one recipe (warnings printed to
+    stderr); a `WganbenchError` when it cannot be gated (another recipe, a baseline seed, too few seeds, a missing
+    baseline, an unreadable candidate): the command and the pytest plugin share it."""
+    paths = [candidate_paths] if isinstance(candidate_paths, (str, Path)) else list(candidate_paths)
+    if not paths:
+        raise WganbenchError("no candidate to gate")
+    path = Path(options.baseline) if options.baseline else bl.baseline_path()
+    candidates = [read_candidate(p) for p in paths]
+    setting = options.setting or candidates[0].setting
+    if not setting:
+        raise WganbenchError("cannot tell the candidate's setting; pass --setting NAME")
+    # A scores JSON that names no data set takes --dataset's (default MNIST, all there was before Stacked MNIST).
+    dataset = candidates[0].recipe.get("dataset") or options.dataset or MNIST
+    if options.dataset and options.dataset != dataset:
+        raise WganbenchError(f"{paths[0]} was trained on {dataset}, not on --dataset {options.dataset}")
+    candidates = [replace(c, recipe={**c.recipe, "dataset": c.recipe.get("dataset") or dataset}) for c in candidates]
+    entry = bl.baseline_entry(bl.load_baseline(path), setting, path, dataset)
+    checked = [_as_recipe(c, setting, entry, options) for c in candidates]
+    candidates = [c for c, *_ in checked]
+    count = _fresh_seeds(candidates, entry, setting)
+    thresholds(entry["scores"], options.false_alarm, options.confidence, dataset, count)  # finite: before scoring
+    warnings = [line for *_, lines in checked for line in lines]
+    for candidate in candidates:
+        warnings += seed_check(candidate, entry, options.allow_baseline_seed)
+    if any(c.needs_scoring for c in candidates):
         warnings += [f"environment differs: {d}" for d in
                      environment_differences(entry.get("environment", {}), bl.environment())]
     for line in warnings:
         warn(line)
-    scores = score(candidate, n=n, eval_seed=eval_seed) if candidate.needs_scoring else candidate.scores or {}
-    table = compare_scores(entry["scores"], scores, options.false_alarm, options.confidence, dataset)
-    return gate_output.Verdict(setting=setting, candidate=str(candidate_path), baseline=str(path), table=table,
-                               ok=passed(table), recipe={**own, "n": n, "eval_seed": eval_seed}, scores=scores,
-                               classifier_hash=classifier or "", false_alarm=options.false_alarm,
-                               confidence=options.confidence, warnings=warnings)
+    n, eval_seed = checked[0][1]["n"], checked[0][1]["eval_seed"]
+    each = [score(c, n=n, eval_seed=eval_seed) if c.needs_scoring else c.scores or {} for c in candidates]
+    scores = pool(each) if len(each) > 1 else each[0]
+    table = compare_scores(entry["scores"], scores, options.false_alarm, options.confidence, dataset, count)
+    recipe = checked[0][1]
+    if len(candidates) > 1:  # the verdict is on the mean: it names every seed behind it (and gates again as such)
+        seeds = [s for c in candidates for s in c.seeds or []]
+        recipe = {k: v for k, v in recipe.items() if k != SEED} | {SEEDS: seeds}
+    return gate_output.Verdict(setting=setting, candidate=", ".join(map(str, paths)), baseline=str(path), table=table,
+                               ok=passed(table), recipe=recipe, scores=scores, classifier_hash=checked[0][2],
+                               false_alarm=options.false_alarm, confidence=options.confidence, warnings=warnings,
+                               candidates=count)
 
 
 def record(folder: str, options: GateOptions) -> int:
@@ -202,12 +256,16 @@ def record(folder: str, options: GateOptions) -> int:
     setting = candidates[0].setting
     if options.setting and options.setting != setting:
         raise WganbenchError(f"{folder} holds runs of {setting!r}, not of --setting {options.setting!r}")
-    bl.make_entry(candidates, classifier_hash="", env={})  # the recipe checks, before minutes of scoring
+    required = options.candidates or 1
+    bl.make_entry(candidates, classifier_hash="", env={}, required=required)  # the checks, before minutes of scoring
     scored = [Candidate(c.path, c.recipe, score(c, n=n, eval_seed=eval_seed), train_seconds=c.train_seconds)
               for c in candidates]
-    entry = bl.make_entry(scored, classifier_hash=bl.current_classifier_hash(), env=bl.environment())
+    entry = bl.make_entry(scored, classifier_hash=bl.current_classifier_hash(), env=bl.environment(),
+                          required=required)
     written = bl.update_baseline(path, bl.entry_key(setting or "", entry["recipe"]["dataset"]), entry)
-    print(f"baseline for {setting} ({len(scored)} seeds {entry['seeds']}) written to {written}")
-    for key, limit in thresholds(entry["scores"], options.false_alarm, options.confidence).items():
+    each = f", a candidate gated by the mean of {required} fresh seeds" if required > 1 else ""
+    print(f"baseline for {setting} ({len(scored)} seeds {entry['seeds']}{each}) written to {written}")
+    for key, limit in thresholds(entry["scores"], options.false_alarm, options.confidence,
+                                 candidates=required).items():
         print(f"  {key:<14} {limit.mean:10.4g} ± {limit.std:<9.3g} limit {limit.limit:.4g} ({limit.scale} scale)")
     return EXIT_PASS

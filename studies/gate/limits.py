@@ -5,15 +5,17 @@ their limit is computed on (FID and the class shares' KL to uniform, both ``log`
 baseline entry fails a candidate only when the candidate is worse than a one-sided normal tolerance limit
 over the entry's n seeds, computed on that scale (y) and mapped back:
 
-    limit = back(ȳ ± k·s_y),   k = nct.ppf(1 − (1 − γ)/m, n − 1, z·√n) / √n,   z = Φ⁻¹(1 − α/m)
+    limit = back(ȳ ± k·s_y),   k = nct.ppf(1 − (1 − γ)/m, n − 1, z·√(n/c)) / √n,   z = Φ⁻¹(1 − α/m)
 
-with m the gated values the entry holds, α `FALSE_ALARM` and γ `CONFIDENCE`. With confidence 1 − (1 − γ)/m
-over the baseline's seeds, at least a share 1 − α/m of a fresh seed's values lies inside each limit;
-Bonferroni over the m values in both: with confidence γ, a fresh seed of an unchanged recipe fails with
-probability at most α. A limit at or past its value's possible range (`studies.schema.SCALES`) passes every
-candidate, and on MNIST so does one that uniform noise passes (the committed sanity table's noise row): that
-value is shown ``vacuous`` and never fails (its share of α goes unused). Every other
-quality value the baseline holds is shown ``info``: reported beside the gated ones, never failing.
+with m the gated values the entry holds, α `FALSE_ALARM`, γ `CONFIDENCE` and c the candidate's fresh seeds,
+whose mean on the scale is what is compared (`pool`; c = 1: one seed). With confidence 1 − (1 − γ)/m over the
+baseline's seeds, at least a share 1 − α/m of the distribution of that mean lies inside each limit (the mean of
+c draws has the spread σ/√c); Bonferroni over the m values in both: with confidence γ, an unchanged recipe's
+candidate of c fresh seeds fails with probability at most α. More seeds give tighter limits. A limit at or
+past its value's possible range (`studies.schema.SCALES`) passes every candidate, and on MNIST so does one that
+uniform noise passes (the committed sanity table's noise row): that value is shown ``vacuous`` and never fails
+(its share of α goes unused). Every other quality value the baseline holds is shown ``info``: reported beside
+the gated ones, never failing.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ FALSE_ALARM = 0.01   # per candidate, over all its gated values
 CONFIDENCE = 0.95    # over the baseline's seeds, that the false-alarm rate holds
 VERDICT_PASS, VERDICT_FAIL, VERDICT_INFO, VERDICT_VACUOUS = "pass", "REGRESSION", "info", "vacuous"
 COLUMNS = ["metric", "scale", "baseline", "std", "seeds", "candidate", "delta", "limit", "verdict"]
-RULE = ("one-sided normal tolerance limit on each gated value's scale, back(mean ± k·std) over n baseline seeds: "
-        "k = nct.ppf(1 − (1 − γ)/m, n − 1, Φ⁻¹(1 − α/m)·√n)/√n, m gated values")
+RULE = ("one-sided normal tolerance limit on each gated value's scale, back(mean ± k·std) over n baseline seeds, for "
+        "the mean on that scale of c candidate seeds: k = nct.ppf(1 − (1 − γ)/m, n − 1, Φ⁻¹(1 − α/m)·√(n/c))/√n, "
+        "m gated values")
 
 
 def gated_scales() -> dict[str, str]:
@@ -62,11 +65,13 @@ def scale_of(key: str, name: str) -> Scale:
     return Scale(low, math.inf, unit)
 
 
-def tolerance_factor(n: int, tail: float, confidence: float) -> float:
+def tolerance_factor(n: int, tail: float, confidence: float, candidates: int = 1) -> float:
     """k of the one-sided normal tolerance limit x̄ + k·s over n draws: with probability ``confidence``, at most
-    ``tail`` of the distribution lies beyond it (noncentral t; n 5, tail 0.01, confidence 0.95: k 5.741)."""
+    ``tail`` of the distribution of the mean of ``candidates`` new draws lies beyond it (noncentral t; n 5, tail
+    0.01, confidence 0.95: k 5.741). With x̄ ~ N(μ, σ²/n) and s²(n − 1)/σ² ~ χ²(n − 1), x̄ + k·s ≥ μ + z·σ/√c
+    exactly when (z·√(n/c) − Z)/(s/σ) ≤ k·√n, a noncentral t with n − 1 degrees of freedom."""
     z = float(stats.norm.isf(tail))  # the tail itself, not 1 − tail: that rounds to 1 for a tiny false-alarm rate
-    return float(stats.nct.ppf(confidence, n - 1, z * math.sqrt(n))) / math.sqrt(n)
+    return float(stats.nct.ppf(confidence, n - 1, z * math.sqrt(n / candidates))) / math.sqrt(n)
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,10 @@ def per_seed(stats_or_value: Any) -> list[float]:
 
 
 def threshold(metric: str, stats_or_value: Any, *, n_metrics: int, false_alarm: float = FALSE_ALARM,
-              confidence: float = CONFIDENCE, scale: str | None = None, noise: float | None = None) -> Threshold:
-    """The one-sided tolerance limit of ``metric`` from its per-seed values (see the module docstring);
+              confidence: float = CONFIDENCE, scale: str | None = None, noise: float | None = None,
+              candidates: int = 1) -> Threshold:
+    """The one-sided tolerance limit of ``metric`` from its per-seed values, for the mean of ``candidates``
+    fresh seeds (see the module docstring);
     ``scale`` defaults to the one the metric table gates it on. A limit at or past ``noise`` (what uniform
     noise scores) passes a generator that learned nothing: vacuous too."""
     seeds = per_seed(stats_or_value)
@@ -108,7 +115,8 @@ def threshold(metric: str, stats_or_value: Any, *, n_metrics: int, false_alarm: 
     on = scale_of(metric, name)
     y = on.forward(np.asarray(seeds, dtype=np.float64))
     n = len(seeds)
-    k = tolerance_factor(n, false_alarm / n_metrics, 1.0 - (1.0 - confidence) / n_metrics) if n > 1 else 0.0
+    k = (tolerance_factor(n, false_alarm / n_metrics, 1.0 - (1.0 - confidence) / n_metrics, candidates)
+         if n > 1 else 0.0)
     if not math.isfinite(k):
         raise WganbenchError(f"false_alarm {false_alarm:g} is too small: the tolerance factor for it over {n} seeds "
                              "is not a finite number; give a larger --false-alarm")
@@ -132,8 +140,9 @@ def reported_keys(baseline: dict[str, Any]) -> list[str]:
 
 
 def thresholds(baseline: dict[str, Any], false_alarm: float = FALSE_ALARM, confidence: float = CONFIDENCE,
-               dataset: str = MNIST) -> dict[str, Threshold]:
-    """The limit of each gated value the baseline holds, Bonferroni over them (cheap: the gate computes them
+               dataset: str = MNIST, candidates: int = 1) -> dict[str, Threshold]:
+    """The limit of each gated value the baseline holds for the mean of ``candidates`` fresh seeds, Bonferroni
+    over the values (cheap: the gate computes them
     before scoring a candidate, so a rate too small to give a finite limit fails first). On MNIST a limit
     that uniform noise passes (the committed sanity table's row) is vacuous."""
     gated = [key for key in gated_keys() if key in baseline]
@@ -141,17 +150,18 @@ def thresholds(baseline: dict[str, Any], false_alarm: float = FALSE_ALARM, confi
         raise WganbenchError("the baseline holds none of the gated metrics " + ", ".join(gated_keys()))
     noise = noise_scores() if dataset == MNIST else {}
     return {key: threshold(key, baseline[key], n_metrics=len(gated), false_alarm=false_alarm, confidence=confidence,
-                           noise=noise.get(key)) for key in gated}
+                           noise=noise.get(key), candidates=candidates) for key in gated}
 
 
 def compare_scores(baseline: dict[str, Any], candidate: dict[str, float], false_alarm: float = FALSE_ALARM,
-                   confidence: float = CONFIDENCE, dataset: str = MNIST) -> pd.DataFrame:
+                   confidence: float = CONFIDENCE, dataset: str = MNIST, candidates: int = 1) -> pd.DataFrame:
     """One row per quality value the baseline holds: baseline mean, std and seeds, candidate, limit, verdict.
+    ``candidate`` is one seed's scores, or the `pool` of ``candidates`` seeds'.
 
     ``baseline`` maps a value to its spread ``{"values": [...], ...}`` (or to one number: no worsening
     allowed). A gated value the candidate lacks is an error; a reported one it lacks is left out.
     """
-    gated = thresholds(baseline, false_alarm, confidence, dataset)
+    gated = thresholds(baseline, false_alarm, confidence, dataset, candidates)
     rows = []
     for key in [*gated, *(key for key in reported_keys(baseline) if key not in gated)]:
         if key not in candidate:
@@ -171,6 +181,21 @@ def compare_scores(baseline: dict[str, Any], candidate: dict[str, float], false_
                    "limit": math.nan, "verdict": VERDICT_INFO}
         rows.append({"metric": key, "candidate": cand, "delta": cand - row["baseline"], **row})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def pool(scores: list[dict[str, float]]) -> dict[str, float]:
+    """One candidate's scores from several fresh seeds' (the keys all of them hold): each gated value is the mean
+    on the scale it is gated on, mapped back (a geometric mean on the log scale), so the limit for the mean of
+    c seeds applies; every other value is the plain mean."""
+    if not scores:
+        raise WganbenchError("no candidate scores to pool")
+    scales = gated_scales()
+    out = {}
+    for key in (key for key in scores[0] if all(key in s for s in scores)):
+        x = np.array([s[key] for s in scores], dtype=np.float64)
+        on = scale_of(key, scales[key]) if key in scales else LINEAR
+        out[key] = on.back(float(np.mean(on.forward(x)))) if np.isfinite(x).all() else math.nan
+    return out
 
 
 def passed(table: pd.DataFrame) -> bool:

@@ -47,14 +47,28 @@ def rates(rows: pd.DataFrame) -> pd.DataFrame:
     for (entry, kind), group in rows.groupby(["setting", "kind"], sort=False):
         flagged, total = int((group["verdict"] != PASS).sum()), len(group)
         low, high = interval(flagged, total)
-        out.append({"setting": entry, "kind": kind, "seeds": _seeds(group["seed"].tolist()), "flagged": flagged,
+        held = group["seeds"] if "seeds" in group else group["seed"]  # a candidate of several seeds lists them all
+        seeds = [int(seed) for each in held for seed in str(each).split(";")]
+        out.append({"setting": entry, "kind": kind, "seeds": _seeds(seeds), "flagged": flagged,
                     "total": total, "rate": flagged / total, "low": low, "high": high})
     return pd.DataFrame(out)
 
 
 def _limits(entry: dict[str, Any]) -> str:
     return ", ".join(f"{key} {t.limit:.4g} ({t.scale} scale{', vacuous: never fails' if t.vacuous else ''})"
-                     for key, t in thresholds(entry["scores"]).items())
+                     for key, t in _thresholds(entry).items())
+
+
+def _thresholds(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry's limits for one of its candidates (the mean of its required fresh seeds)."""
+    return thresholds(entry["scores"], candidates=bl.required_candidates(entry))
+
+
+def _each(entry: dict[str, Any]) -> str:
+    count = bl.required_candidates(entry)
+    return "" if count == 1 else (f" A candidate of this entry is the mean of {count} fresh seeds (consecutive "
+                                  "seeds, on each gated value's scale) and its limits are for that mean; the "
+                                  "rows count candidates.")
 
 
 def _recipe(entry: dict[str, Any]) -> str:
@@ -85,16 +99,18 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
              "as its row says, scored as `wganbench gate` scores one (the entry's samples, evaluation seed and "
              "generator file) and judged by the gate's limits; it is flagged when the gate fails it (exit 1) or "
              "refuses it as diverged (exit 2). The gate states: with "
-             f"{CONFIDENCE:.0%} confidence over the baseline's seeds, a fresh seed of an unchanged recipe fails "
+             f"{CONFIDENCE:.0%} confidence over the baseline's seeds, a fresh seed of an unchanged recipe (or, where "
+             "an entry asks for several, their mean) fails "
              f"with probability at most {FALSE_ALARM:.0%}. Intervals: exact (Clopper–Pearson) {LEVEL:.0%}. "
              f"One row per candidate: `{CSV_FILE}`."]
     table = rates(rows)
     for entry, group in table.groupby("setting", sort=False):
         held = entries[entry]
-        idle = all(t.vacuous for t in thresholds(held["scores"]).values())
+        idle = all(t.vacuous for t in _thresholds(held).values())
         lines += ["", f"## `{entry}`", "", f"Recipe: {_recipe(held)}; baseline seeds "
                   f"{_seeds(bl.baseline_seeds(held) or [])}. Limits: {_limits(held)}."
                   + (" Every gated limit is vacuous: this entry flags only a diverged run." if idle else "")
+                  + _each(held)
                   + _progress(int(group["total"].sum()), (planned or {}).get(entry)), "",
                   "| candidates | seeds | flagged | rate | exact 95% interval | gated values, lowest–highest |",
                   "|:--|:--|--:|--:|:--|:--|"]
@@ -104,8 +120,9 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
         fresh = group[group["kind"] == "fresh"]
         for r in fresh.itertuples():
             verdict = ("consistent with" if r.low <= FALSE_ALARM else "above") + f" the stated {FALSE_ALARM:.0%}"
-            lines += ["", f"False alarms: {r.flagged} of {r.total} fresh seeds, {r.low:.1%}–{r.high:.1%}: "
-                      f"{verdict}" + (f" (at least 20 fresh seeds are needed to say much of a {FALSE_ALARM:.0%} "
+            unit = "fresh seeds" if bl.required_candidates(held) == 1 else "candidates"
+            lines += ["", f"False alarms: {r.flagged} of {r.total} {unit}, {r.low:.1%}–{r.high:.1%}: "
+                      f"{verdict}" + (f" (at least 20 {unit} are needed to say much of a {FALSE_ALARM:.0%} "
                                       "rate)" if r.total < 20 else "") + "."]
     for entry in [key for key in (planned or {}) if key not in set(table["setting"])]:
         lines += ["", f"## `{entry}`", "", f"Recipe: {_recipe(entries[entry])}. **Not measured yet: none of its "

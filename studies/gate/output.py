@@ -35,6 +35,7 @@ class Verdict:
     false_alarm: float
     confidence: float
     warnings: list[str] = field(default_factory=list)
+    candidates: int = 1   # fresh seeds whose mean was gated
 
 
 def _number(x: Any) -> Any:
@@ -52,7 +53,8 @@ def to_document(verdict: Verdict) -> dict[str, Any]:
     for row in metrics:
         row["seeds"] = int(row["seeds"])
     return {"verdict": "pass" if verdict.ok else "regression", "exit_code": 0 if verdict.ok else 1,
-            "setting": verdict.setting, "candidate": verdict.candidate, "baseline": verdict.baseline,
+            "setting": verdict.setting, "candidate": verdict.candidate, "candidates": verdict.candidates,
+            "baseline": verdict.baseline,
             "rule": RULE, "false_alarm": verdict.false_alarm, "confidence": verdict.confidence, "metrics": metrics,
             "gated": [row["metric"] for row in metrics if row["verdict"] in (VERDICT_PASS, VERDICT_FAIL)],
             "failed": [row["metric"] for row in metrics if row["verdict"] == VERDICT_FAIL],
@@ -65,7 +67,8 @@ def to_json(verdict: Verdict) -> str:
 
 
 def to_text(verdict: Verdict) -> str:
-    head = (f"gate: {verdict.setting} candidate {verdict.candidate} vs baseline {verdict.baseline} "
+    mean = f"the mean of {verdict.candidates} fresh seeds: " if verdict.candidates > 1 else ""
+    head = (f"gate: {verdict.setting} candidate {mean}{verdict.candidate} vs baseline {verdict.baseline} "
             f"(false-alarm rate {verdict.false_alarm:g} per candidate, at {verdict.confidence:g} confidence)")
     shown = verdict.table.astype(object).where(verdict.table.notna(), None)  # no limit: an empty cell, not "nan"
     note = (f"{VERDICT_INFO}: reported, not gated; {VERDICT_VACUOUS}: its limit is past the value's possible range, "

@@ -2,6 +2,7 @@
 
     def test_sample_quality(wganbench_gate):
         wganbench_gate("runs/wgan-gp-s0", setting="wgan-gp")  # a run directory, its generator.keras, a scores JSON
+        wganbench_gate(["runs/s28", "runs/s29", "runs/s30", "runs/s31"])  # fresh seeds, gated by their mean
 
 The fixture's function takes the candidate and the keywords of `wganbench gate`'s flags (``setting``,
 ``baseline``, ``n``, ``seed``, ``generator``, ``allow_changed``, ``allow_baseline_seed``, ``false_alarm``,
@@ -45,7 +46,8 @@ def wganbench_gate() -> Gate:
     """Gate a candidate against the committed quality baseline: fails on a regression, errors when it cannot."""
     configure_process()
 
-    def check(candidate: str | os.PathLike, *, setting: str | None = None, baseline: str | os.PathLike | None = None,
+    def check(candidate: str | os.PathLike | Sequence[str | os.PathLike], *, setting: str | None = None,
+              baseline: str | os.PathLike | None = None,
               n: int | None = None, seed: int | None = None, generator: str | None = None,
               allow_changed: Sequence[str] = (), allow_baseline_seed: bool = False, false_alarm: float = FALSE_ALARM,
               confidence: float = CONFIDENCE, dataset: str | None = None) -> gate_output.Verdict:
@@ -54,7 +56,8 @@ def wganbench_gate() -> Gate:
                                   seed=seed, generator=generator, allow_changed=tuple(allow_changed),
                                   allow_baseline_seed=allow_baseline_seed, false_alarm=float(false_alarm),
                                   confidence=float(confidence), dataset=dataset)
-            verdict = evaluate_candidate(str(candidate), options)
+            paths = [candidate] if isinstance(candidate, (str, os.PathLike)) else list(candidate)
+            verdict = evaluate_candidate([str(p) for p in paths], options)
         except (WganbenchError, OSError) as err:
             raise GateNotRun(f"wganbench gate could not judge {candidate}: {err}") from None
         if not verdict.ok:
