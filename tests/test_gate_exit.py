@@ -366,5 +366,7 @@ def test_an_entry_of_several_seeds_gates_their_mean(tmp_path: Path, capsys):
     code, _, err = run_gate(capsys, str(saved), str(tmp_path / "s7"), "--baseline", str(path))
     assert code == gate.EXIT_USAGE
     assert_one_error_line(err, "gated alone")
-    worse = [make_run(tmp_path / f"w{seed}", seed, WORSE) for seed in (8, 9)]
-    assert run_gate(capsys, *map(str, worse), "--baseline", str(path))[0] == gate.EXIT_REGRESSION
+    for seed in (8, 9):  # a folder of runs stands for its runs
+        make_run(tmp_path / "worse" / f"s{seed}", seed, WORSE)
+    code, out, _ = run_gate(capsys, str(tmp_path / "worse"), "--baseline", str(path), "--json")
+    assert code == gate.EXIT_REGRESSION and json.loads(out)["recipe"]["seeds"] == [8, 9]

@@ -173,8 +173,9 @@ def _gate_arguments(parser: argparse.ArgumentParser) -> None:
     from studies.gate.gate import GateOptions
 
     parser.add_argument("candidate", nargs="+", help="a run directory, a generator.keras in one, a verdict JSON "
-                        "from --json, or with --update-baseline a folder of runs of one recipe; several runs of "
-                        "one recipe with distinct fresh seeds are gated by their mean (tighter limits)")
+                        "from --json, or with --update-baseline a folder of runs of one recipe; several runs (or a "
+                        "folder of them) of one recipe with distinct fresh seeds are gated by their mean (tighter "
+                        "limits)")
     add_options(parser, GateOptions)
 
 

@@ -87,9 +87,6 @@ def read_candidate(candidate: str | Path) -> Candidate:
         raise WganbenchError(f"{path}: no such file or run directory")
     if path.suffix == ".json":
         return _from_json(path)
-    if path.is_dir() and not (path / rundir.CONFIG_FILE).exists() and run_dirs(path):
-        raise WganbenchError(f"{path} holds several run directories; gate one of them (a folder of runs is "
-                             "what --update-baseline records)")
     return from_run(path if path.is_dir() else path.parent, path)
 
 

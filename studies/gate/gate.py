@@ -27,7 +27,7 @@ from studies.gate import baseline as bl
 from studies.gate import output as gate_output
 from studies.gate.candidate import EVAL_DEFAULTS, RECIPE_KEYS, SEED, SEEDS, Candidate, read_candidate, run_dirs, score
 from studies.gate.limits import CONFIDENCE, FALSE_ALARM, compare_scores, passed, pool, thresholds
-from wgan import checks
+from wgan import checks, rundir
 from wgan.data import DATASETS, MNIST
 from wgan.errors import WganbenchError
 from wgan.options import option
@@ -197,12 +197,20 @@ def _fresh_seeds(candidates: list[Candidate], entry: dict[str, Any], setting: st
     return count
 
 
+def _runs_in(path: Path) -> list[Path]:
+    """A folder of run directories stands for its runs (fresh seeds gated together); anything else for itself."""
+    if path.is_dir() and not (path / rundir.CONFIG_FILE).exists():
+        return run_dirs(path) or [path]
+    return [path]
+
+
 def evaluate_candidate(candidate_paths: str | Path | Sequence[str | Path], options: GateOptions
                        ) -> gate_output.Verdict:
     """The verdict on one candidate, or on the mean of several fresh seeds of one recipe (warnings printed to
     stderr); a `WganbenchError` when it cannot be gated (another recipe, a baseline seed, too few seeds, a missing
     baseline, an unreadable candidate): the command and the pytest plugin share it."""
-    paths = [candidate_paths] if isinstance(candidate_paths, (str, Path)) else list(candidate_paths)
+    given = [candidate_paths] if isinstance(candidate_paths, (str, Path)) else list(candidate_paths)
+    paths = [run for p in given for run in _runs_in(Path(p))]
     if not paths:
         raise WganbenchError("no candidate to gate")
     path = Path(options.baseline) if options.baseline else bl.baseline_path()
