@@ -348,9 +348,10 @@ def test_an_entry_of_several_seeds_gates_their_mean(tmp_path: Path, capsys):
     code, _, err = run_gate(capsys, str(a), str(a), "--baseline", str(path))
     assert code == gate.EXIT_USAGE
     assert_one_error_line(err, "repeat")
-    code, _, err = run_gate(capsys, str(a), str(tmp_path / "runs" / "s0"), "--baseline", str(path))
-    assert code == gate.EXIT_USAGE
-    assert_one_error_line(err, "seed 0", "fresh")
+    for given in ([tmp_path / "runs" / "s0"], [a, tmp_path / "runs" / "s0"]):  # named first, however many seeds
+        code, _, err = run_gate(capsys, *map(str, given), "--baseline", str(path))
+        assert code == gate.EXIT_USAGE
+        assert_one_error_line(err, "seed 0", "fresh")
     code, out, err = run_gate(capsys, str(a), str(b), "--baseline", str(path), "--json")
     verdict = json.loads(out)
     assert code == gate.EXIT_PASS and verdict["candidates"] == 2 and verdict["recipe"]["seeds"] == [5, 6]

@@ -226,11 +226,11 @@ def evaluate_candidate(candidate_paths: str | Path | Sequence[str | Path], optio
     entry = bl.baseline_entry(bl.load_baseline(path), setting, path, dataset)
     checked = [_as_recipe(c, setting, entry, options) for c in candidates]
     candidates = [c for c, *_ in checked]
+    warnings = [line for *_, lines in checked for line in lines]
+    for candidate in candidates:  # a baseline seed is named before a count of seeds falls short
+        warnings += seed_check(candidate, entry, options.allow_baseline_seed)
     count = _fresh_seeds(candidates, entry, setting)
     thresholds(entry["scores"], options.false_alarm, options.confidence, dataset, count)  # finite: before scoring
-    warnings = [line for *_, lines in checked for line in lines]
-    for candidate in candidates:
-        warnings += seed_check(candidate, entry, options.allow_baseline_seed)
     if any(c.needs_scoring for c in candidates):
         warnings += [f"environment differs: {d}" for d in
                      environment_differences(entry.get("environment", {}), bl.environment())]
