@@ -119,6 +119,15 @@ def baseline_seeds(entry: dict[str, Any]) -> list[int] | None:
     return [int(s) for s in seeds] if isinstance(seeds, list) and all(_is_number(s) for s in seeds) else None
 
 
+def seeds_text(seeds: list[int] | Any) -> str:
+    """Seeds as a reader scans them: sorted, a contiguous run as ``first–last`` (``0–27``), else listed."""
+    seeds = sorted(seeds)
+    if not seeds:
+        return ""
+    contiguous = seeds == list(range(seeds[0], seeds[-1] + 1))
+    return f"{seeds[0]}–{seeds[-1]}" if contiguous and len(seeds) > 1 else ", ".join(map(str, seeds))
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 

@@ -152,9 +152,10 @@ def seed_check(candidate: Candidate, entry: dict[str, Any], allow: bool) -> list
     if not reused:
         return []
     if allow:
-        return [f"seed {reused[0]} is one of the baseline's seeds {seeds}: a reproduction check, not a fresh draw "
-                "(the false-alarm rate does not apply)"]
-    raise WganbenchError(f"the candidate's training seed {reused[0]} is one of the baseline's seeds {seeds}: its "
+        return [f"seed {reused[0]} is one of the baseline's seeds ({bl.seeds_text(seeds)}): a reproduction check, not "
+                "a fresh draw (the false-alarm rate does not apply)"]
+    raise WganbenchError(f"the candidate's training seed {reused[0]} is one of the baseline's seeds "
+                         f"({bl.seeds_text(seeds)}): its "
                          "scores are no fresh draw of the recipe, and the limits are for a fresh seed; train it with "
                          "another --seed, or pass --allow-baseline-seed to check that it reproduces")
 
@@ -226,7 +227,7 @@ def evaluate_candidate(candidate_paths: str | Path | Sequence[str | Path], optio
     entry = bl.baseline_entry(bl.load_baseline(path), setting, path, dataset)
     checked = [_as_recipe(c, setting, entry, options) for c in candidates]
     candidates = [c for c, *_ in checked]
-    warnings = [line for *_, lines in checked for line in lines]
+    warnings = list(dict.fromkeys(line for *_, lines in checked for line in lines))  # each change said once
     for candidate in candidates:  # a baseline seed is named before a count of seeds falls short
         warnings += seed_check(candidate, entry, options.allow_baseline_seed)
     count = _fresh_seeds(candidates, entry, setting)

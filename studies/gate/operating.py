@@ -35,12 +35,6 @@ def interval(flagged: int, total: int) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
-def _seeds(seeds: Sequence[int]) -> str:
-    seeds = sorted(seeds)
-    contiguous = seeds == list(range(seeds[0], seeds[-1] + 1))
-    return f"{seeds[0]}–{seeds[-1]}" if contiguous and len(seeds) > 1 else ", ".join(map(str, seeds))
-
-
 def rates(rows: pd.DataFrame) -> pd.DataFrame:
     """Per entry and kind (in the rows' order): candidates, flagged, the rate and its exact interval."""
     out = []
@@ -49,7 +43,7 @@ def rates(rows: pd.DataFrame) -> pd.DataFrame:
         low, high = interval(flagged, total)
         held = group["seeds"] if "seeds" in group else group["seed"]  # a candidate of several seeds lists them all
         seeds = [int(seed) for each in held for seed in str(each).split(";")]
-        out.append({"setting": entry, "kind": kind, "seeds": _seeds(seeds), "flagged": flagged,
+        out.append({"setting": entry, "kind": kind, "seeds": bl.seeds_text(seeds), "flagged": flagged,
                     "total": total, "rate": flagged / total, "low": low, "high": high})
     return pd.DataFrame(out)
 
@@ -80,7 +74,8 @@ def _ranges(rows: pd.DataFrame, entry: str, kind: str, gated: Sequence[str]) -> 
     """Each gated value's lowest and highest over one kind of candidate (what a pass or a fail was made of)."""
     mine = rows[(rows["setting"] == entry) & (rows["kind"] == kind)]
     values = {key: mine[key].dropna() for key in gated if key in mine}
-    return "; ".join(f"{key} {v.min():.4g}–{v.max():.4g}" for key, v in values.items() if len(v)) or "—"
+    return "; ".join(f"{key} {v.min():.4g}" + (f"–{v.max():.4g}" if v.max() > v.min() else "")
+                     for key, v in values.items() if len(v)) or "—"
 
 
 def _progress(scored: int, planned: int | None) -> str:
@@ -108,7 +103,7 @@ def markdown(rows: pd.DataFrame, entries: dict[str, dict[str, Any]], what: dict[
         held = entries[entry]
         idle = all(t.vacuous for t in _thresholds(held).values())
         lines += ["", f"## `{entry}`", "", f"Recipe: {_recipe(held)}; baseline seeds "
-                  f"{_seeds(bl.baseline_seeds(held) or [])}. Limits: {_limits(held)}."
+                  f"{bl.seeds_text(bl.baseline_seeds(held) or [])}. Limits: {_limits(held)}."
                   + (" Every gated limit is vacuous: this entry flags only a diverged run." if idle else "")
                   + _each(held)
                   + _progress(int(group["total"].sum()), (planned or {}).get(entry)), "",
