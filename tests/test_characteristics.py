@@ -155,6 +155,8 @@ def test_an_entry_of_several_seeds_plans_and_judges_whole_candidates() -> None:
             for p in plans if p.kind == "fresh" or p.seed == 3}
     groups = pl.candidates([p for p in plans if p.key in held], {"gan": entry})
     assert [[p.seed for p in g] for g in groups] == [[3, 4], [5, 6]]  # each regression holds seed 3 alone: no row
+    # The blocks are the plan's: seeds 4 and 5 are no candidate when 3 and 6 are missing.
+    assert pl.candidates([p for p in plans if p.kind == "fresh" and p.seed in (4, 5)], {"gan": entry}) == []
     first = pl.judge(groups[0], held, entry)
     assert first["seeds"] == "3;4" and first["fid"] == pytest.approx(stats.gmean([330.0, 370.0]), rel=1e-12)
     limits = {k: t.limit for k, t in thresholds(entry["scores"], candidates=2).items()}

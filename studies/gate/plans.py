@@ -104,15 +104,16 @@ def plans(key: str, entry: dict[str, Any], fresh: int, regression_seeds: int) ->
 
 
 def candidates(scored: list[Plan], entries: dict[str, dict[str, Any]]) -> list[list[Plan]]:
-    """The scored plans as the gate's candidates: per entry and kind, consecutive runs of the entry's required
-    fresh seeds (one each for most entries); a group not yet whole is left out."""
+    """The scored plans as the gate's candidates: per entry and kind, the blocks of the entry's required fresh seeds
+    that `plans` laid out (one seed each for most entries); a block not yet whole is left out."""
     out: list[list[Plan]] = []
     for key, entry in entries.items():
-        each = bl.required_candidates(entry)
+        each, first = bl.required_candidates(entry), max(bl.baseline_seeds(entry) or [-1]) + 1
         for kind in (FRESH, *REGRESSIONS):
-            mine = sorted((p for p in scored if p.entry == key and p.kind == kind), key=lambda p: p.seed)
-            out += [mine[i:i + each] for i in range(0, len(mine) - each + 1, each)
-                    if [p.seed for p in mine[i:i + each]] == list(range(mine[i].seed, mine[i].seed + each))]
+            blocks: dict[int, list[Plan]] = {}
+            for plan in sorted((p for p in scored if p.entry == key and p.kind == kind), key=lambda p: p.seed):
+                blocks.setdefault((plan.seed - first) // each, []).append(plan)
+            out += [block for block in blocks.values() if len(block) == each]
     return out
 
 
@@ -131,9 +132,9 @@ def judge(group: list[Plan], held: dict[tuple[str, str, int], dict[str, Any]], e
         return {**row, **dict.fromkeys(gated, math.nan), "verdict": DIVERGED, "failed": "", "changed": ""}
     differences = recipe_differences(entry["recipe"], found[0]["recipe"])
     for plan, record in zip(group, found):
-        if plan.kind == FRESH and recipe_differences(entry["recipe"], record["recipe"]):
-            raise WganbenchError(f"{plan.entry} fresh seed {plan.seed} was not trained as the entry's recipe: "
-                                 f"{recipe_differences(entry['recipe'], record['recipe'])}")
+        wrong = recipe_differences(entry["recipe"], record["recipe"]) if plan.kind == FRESH else {}
+        if wrong:
+            raise WganbenchError(f"{plan.entry} fresh seed {plan.seed} was not trained as the entry's recipe: {wrong}")
     scores = pool([r["scores"] for r in found]) if len(found) > 1 else found[0]["scores"]
     table = compare_scores(entry["scores"], scores, dataset=dataset, candidates=len(group))
     failed = table.loc[table["verdict"] == VERDICT_FAIL, "metric"].tolist()
