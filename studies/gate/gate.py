@@ -237,11 +237,11 @@ def evaluate_candidate(candidate_paths: str | Path | Sequence[str | Path], optio
                      environment_differences(entry.get("environment", {}), bl.environment())]
     for line in warnings:
         warn(line)
-    n, eval_seed = checked[0][1]["n"], checked[0][1]["eval_seed"]
-    each = [score(c, n=n, eval_seed=eval_seed) if c.needs_scoring else c.scores or {} for c in candidates]
+    recipe = checked[0][1]  # each candidate's is the entry's, up to --allow-changed keys
+    each = [score(c, n=recipe["n"], eval_seed=recipe["eval_seed"]) if c.needs_scoring else c.scores or {}
+            for c in candidates]
     scores = pool(each) if len(each) > 1 else each[0]
     table = compare_scores(entry["scores"], scores, options.false_alarm, options.confidence, dataset, count)
-    recipe = checked[0][1]
     if len(candidates) > 1:  # the verdict is on the mean: it names every seed behind it (and gates again as such)
         seeds = [s for c in candidates for s in c.seeds or []]
         recipe = {k: v for k, v in recipe.items() if k != SEED} | {SEEDS: seeds}
